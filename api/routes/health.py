@@ -1,0 +1,20 @@
+"""GET /health: is the service up, and what does it hold."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import EngineDep
+from api.schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", response_model=Health)
+def health(engine: EngineDep) -> Health:
+    return Health(
+        status="ok",
+        transcripts=len(engine.transcripts()),
+        chunks=engine.store.count_chunks(),
+        model=engine.store.model,
+    )

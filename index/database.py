@@ -1,0 +1,253 @@
+"""The SQLite database: the durable truth from which the vector index can always be rebuilt.
+
+Transcripts keep their full text; chunks keep offsets into it (their text is a
+slice, never a copy); vectors are cached per model and chunk-text hash so that
+repairs and rebuilds need not re-embed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from rag.models import StoredChunk, TranscriptInfo
+
+MIGRATIONS = [
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    CREATE TABLE transcripts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        sha256 TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+    );
+    CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        generation INTEGER NOT NULL,
+        transcript_id INTEGER NOT NULL REFERENCES transcripts(id) ON DELETE CASCADE,
+        start INTEGER NOT NULL,
+        end INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        section TEXT,
+        speaker TEXT,
+        question TEXT,
+        start_time REAL,
+        end_time REAL,
+        embed_sha TEXT NOT NULL
+    );
+    CREATE INDEX chunks_by_generation ON chunks(generation, transcript_id);
+    CREATE TABLE embeddings (
+        model TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, sha)
+    ) WITHOUT ROWID;
+    """,
+]
+
+CHUNK_COLUMNS = """
+    c.id, c.transcript_id, t.name, c.start, c.end, c.kind,
+    substr(t.text, c.start + 1, c.end - c.start),
+    c.section, c.speaker, c.question, c.start_time, c.end_time
+"""
+
+
+class Database:
+    """One file, WAL mode, a connection per thread, writes serialised by one lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self.write_lock = threading.RLock()
+        self._migrate()
+
+    def connect(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write: everything inside commits together or not at all."""
+        with self.write_lock:
+            conn = self.connect()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        conn = self.connect()
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction() as tx:
+                for statement in script.split(";"):
+                    if statement.strip():
+                        tx.execute(statement)
+                tx.execute(f"PRAGMA user_version = {number}")
+
+    # --- meta -----------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.connect().execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def set_meta(tx: sqlite3.Connection, key: str, value: str) -> None:
+        tx.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def generation(self) -> int:
+        return int(self.get_meta("generation") or 0)
+
+    # --- transcripts ----------------------------------------------------------
+
+    def list_transcripts(self) -> list[TranscriptInfo]:
+        rows = (
+            self.connect()
+            .execute(
+                """SELECT t.id, t.name, t.format, t.sha256, length(t.text), count(c.id), t.added_at
+               FROM transcripts t
+               LEFT JOIN chunks c ON c.transcript_id = t.id AND c.generation = ?
+               GROUP BY t.id ORDER BY t.id""",
+                (self.generation,),
+            )
+            .fetchall()
+        )
+        return [TranscriptInfo(*row) for row in rows]
+
+    def get_transcript(self, transcript_id: int) -> tuple[TranscriptInfo, str] | None:
+        conn = self.connect()
+        row = conn.execute(
+            """SELECT t.id, t.name, t.format, t.sha256, length(t.text),
+                      (SELECT count(*) FROM chunks c WHERE c.transcript_id = t.id
+                       AND c.generation = ?),
+                      t.added_at, t.text
+               FROM transcripts t WHERE t.id = ?""",
+            (self.generation, transcript_id),
+        ).fetchone()
+        if row is None:
+            return None
+        return TranscriptInfo(*row[:7]), row[7]
+
+    def find_by_sha(self, sha256: str) -> int | None:
+        row = (
+            self.connect()
+            .execute("SELECT id FROM transcripts WHERE sha256 = ?", (sha256,))
+            .fetchone()
+        )
+        return row[0] if row else None
+
+    @staticmethod
+    def insert_transcript(
+        tx: sqlite3.Connection, name: str, format: str, sha256: str, text: str
+    ) -> int:
+        cur = tx.execute(
+            "INSERT INTO transcripts(name, format, sha256, text) VALUES (?, ?, ?, ?)",
+            (name, format, sha256, text),
+        )
+        return int(cur.lastrowid or 0)
+
+    # --- chunks ---------------------------------------------------------------
+
+    @staticmethod
+    def insert_chunks(
+        tx: sqlite3.Connection, generation: int, transcript_id: int, rows: Iterable[tuple]
+    ) -> list[int]:
+        """Rows are (start, end, kind, section, speaker, question, start_time, end_time, sha)."""
+        ids = []
+        for row in rows:
+            cur = tx.execute(
+                """INSERT INTO chunks(generation, transcript_id, start, end, kind, section,
+                       speaker, question, start_time, end_time, embed_sha)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (generation, transcript_id, *row),
+            )
+            ids.append(int(cur.lastrowid or 0))
+        return ids
+
+    def get_chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = (
+            self.connect()
+            .execute(
+                f"""SELECT {CHUNK_COLUMNS} FROM chunks c
+                    JOIN transcripts t ON t.id = c.transcript_id WHERE c.id IN ({marks})""",
+                [int(i) for i in ids],
+            )
+            .fetchall()
+        )
+        return {row[0]: StoredChunk(*row) for row in rows}
+
+    def chunk_ids(self, generation: int) -> np.ndarray:
+        rows = (
+            self.connect()
+            .execute("SELECT id FROM chunks WHERE generation = ? ORDER BY id", (generation,))
+            .fetchall()
+        )
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def chunk_shas(self, ids: list[int]) -> dict[int, str]:
+        conn = self.connect()
+        out: dict[int, str] = {}
+        for i in range(0, len(ids), 900):
+            part = [int(x) for x in ids[i : i + 900]]
+            marks = ",".join("?" * len(part))
+            out.update(
+                conn.execute(
+                    f"SELECT id, embed_sha FROM chunks WHERE id IN ({marks})", part
+                ).fetchall()
+            )
+        return out
+
+    def count_chunks(self) -> int:
+        return int(
+            self.connect()
+            .execute("SELECT count(*) FROM chunks WHERE generation = ?", (self.generation,))
+            .fetchone()[0]
+        )
+
+    # --- embedding cache ------------------------------------------------------
+
+    def cached_vectors(self, model: str, shas: Iterable[str], dim: int) -> dict[str, np.ndarray]:
+        conn = self.connect()
+        wanted = list(dict.fromkeys(shas))
+        out: dict[str, np.ndarray] = {}
+        for i in range(0, len(wanted), 900):
+            part = wanted[i : i + 900]
+            marks = ",".join("?" * len(part))
+            for sha, blob in conn.execute(
+                f"SELECT sha, vector FROM embeddings WHERE model = ? AND sha IN ({marks})",
+                [model, *part],
+            ):
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape[0] == dim:
+                    out[sha] = vector
+        return out
+
+    @staticmethod
+    def cache_vectors(
+        tx: sqlite3.Connection, model: str, items: Iterable[tuple[str, np.ndarray]]
+    ) -> None:
+        tx.executemany(
+            "INSERT OR IGNORE INTO embeddings(model, sha, vector) VALUES (?, ?, ?)",
+            ((model, sha, np.asarray(v, dtype=np.float32).tobytes()) for sha, v in items),
+        )

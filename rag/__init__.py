@@ -1,0 +1,1 @@
+"""Answers questions about transcripts with passages cited to the characters of their source."""

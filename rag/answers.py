@@ -1,0 +1,28 @@
+"""Turns retrieved chunks into answers: the exact cited text and where it comes from."""
+
+from __future__ import annotations
+
+from rag.models import Answer, Citation
+from rag.retrieval import Hit
+
+
+def to_answers(hits: list[Hit]) -> list[Answer]:
+    return [
+        Answer(
+            rank=rank,
+            score=round(hit.score, 4),
+            text=hit.chunk.text,
+            citation=Citation(
+                transcript_id=hit.chunk.transcript_id,
+                transcript=hit.chunk.transcript,
+                start=hit.chunk.start,
+                end=hit.chunk.end,
+                section=hit.chunk.section,
+                speaker=hit.chunk.speaker,
+                question=hit.chunk.question,
+                start_time=hit.chunk.start_time,
+                end_time=hit.chunk.end_time,
+            ),
+        )
+        for rank, hit in enumerate(hits, start=1)
+    ]

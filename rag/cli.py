@@ -1,0 +1,182 @@
+"""The `rag` command: argument parsing and printing over the library, nothing more."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from index.store import StoreError
+from rag.decoding import DecodeError
+from rag.engine import Engine
+from rag.evaluation import CitedSpan, EvalQuestion, load_questions, score_set
+from rag.formats import ParseError
+from rag.settings import Settings
+
+app = typer.Typer(help="Ask transcripts questions; get cited passages.", no_args_is_help=True)
+index_app = typer.Typer(help="Build and maintain the index.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $RAG_DATA_DIR or ./data)."),
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir else Settings()
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=1)
+
+
+def _engine(data_dir: Path | None) -> Engine:
+    return Engine(_settings(data_dir))
+
+
+@index_app.command("build")
+def index_build(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
+    if_missing: Annotated[
+        bool, typer.Option("--if-missing", help="Do nothing when an index already exists.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Index these transcripts (default: seeds/), replacing what the index held."""
+    engine = _engine(data_dir)
+    if if_missing and engine.store.is_built and engine.store.count_chunks():
+        console.print(f"an index already exists in {engine.settings.data_dir}")
+        return
+    targets = paths or [engine.settings.seeds_dir]
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("embedding chunks", total=None)
+        try:
+            ids = engine.build(
+                targets, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        except (FileNotFoundError, DecodeError, ParseError, StoreError) as exc:
+            raise _fail(str(exc)) from None
+    console.print(
+        f"indexed {len(ids)} transcript(s), {engine.store.count_chunks()} chunks "
+        f"into {engine.settings.data_dir}"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in English or Chinese.")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Answer a question with cited passages."""
+    engine = _engine(data_dir)
+    try:
+        result = engine.ask(question, top_k)
+    except StoreError as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        console.print_json(json.dumps(asdict(result), ensure_ascii=False))
+        return
+    if not result.answers:
+        console.print("no answers")
+    for answer in result.answers:
+        c = answer.citation
+        where = " · ".join(x for x in (c.section, c.speaker) if x)
+        console.print(
+            f"[bold]{answer.rank}.[/bold] [cyan]{c.transcript}[/cyan] [{c.start}, {c.end})"
+            f" score {answer.score:.3f}" + (f"  [dim]{where}[/dim]" if where else "")
+        )
+        console.print(answer.text, markup=False, highlight=False, soft_wrap=True)
+        console.print()
+
+
+@app.command()
+def transcripts(data_dir: DataDir = None) -> None:
+    """List the stored transcripts."""
+    table = Table("id", "name", "format", "chars", "chunks", "added")
+    for t in _engine(data_dir).transcripts():
+        table.add_row(str(t.id), t.name, t.format, str(t.chars), str(t.chunks), t.added_at)
+    console.print(table)
+
+
+@app.command("eval")
+def evaluate(
+    sets: Annotated[list[Path], typer.Argument(help="Question sets (.jsonl or a folder).")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 10,
+    data_dir: DataDir = None,
+) -> None:
+    """Score retrieval on question sets: hit@1/3/5 and MRR@10."""
+    engine = _engine(data_dir)
+    texts: dict[int, str] = {}
+
+    def answer(q: EvalQuestion) -> list[CitedSpan]:
+        spans = []
+        for a in engine.ask(q.q, top_k).answers:
+            c = a.citation
+            if c.transcript_id not in texts:
+                texts[c.transcript_id] = (engine.transcript(c.transcript_id) or (None, ""))[1]
+            spans.append(CitedSpan(c.transcript, texts[c.transcript_id][c.start : c.end]))
+        return spans
+
+    table = Table("set", "n", "hit@1", "hit@3", "hit@5", "MRR@10")
+    for path in sets:
+        try:
+            questions = load_questions(path)
+            scores = score_set(path.stem if path.is_file() else path.name, questions, answer)
+        except (OSError, ValueError, KeyError) as exc:
+            raise _fail(f"{path}: {exc}") from None
+        except StoreError as exc:
+            raise _fail(str(exc)) from None
+        for s in scores.values():
+            n = len(s.ranks)
+            table.add_row(
+                s.name,
+                str(n),
+                *(f"{s.hit_at(k):.3f} ({s.hits_at(k)})" for k in (1, 3, 5)),
+                f"{s.mrr:.3f}",
+            )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the HTTP API and chat page."""
+    import os
+
+    import uvicorn
+
+    settings = _settings(data_dir)
+    if data_dir:
+        os.environ["RAG_DATA_DIR"] = str(data_dir)
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+    )
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,116 @@
+"""Typed records passed between the stages: parse -> chunk -> embed -> store -> retrieve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class SegmentKind(StrEnum):
+    SUMMARY = "summary"
+    CHAPTER = "chapter"
+    QUESTION = "question"
+    ANSWER = "answer"
+    TURN = "turn"
+
+
+class ChunkKind(StrEnum):
+    SUMMARY = "summary"
+    CHAPTER = "chapter"
+    QA = "qa"
+    TURN = "turn"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A structural unit of a transcript; ``text[start:end]`` of its transcript is its text."""
+
+    kind: SegmentKind
+    start: int
+    end: int
+    title: str | None = None
+    speaker: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+
+
+@dataclass
+class ParsedTranscript:
+    """The stored text, unchanged, and the segments found in it."""
+
+    text: str
+    format: str
+    segments: list[Segment] = field(default_factory=list)
+
+    def segment_text(self, segment: Segment) -> str:
+        return self.text[segment.start : segment.end]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: ``text`` is exactly the cited source characters.
+
+    ``embed_text`` adds context the span does not contain (a chapter title, the
+    question a window of an answer belongs to) so the encoder sees it.
+    """
+
+    start: int
+    end: int
+    kind: ChunkKind
+    text: str
+    embed_text: str
+    section: str | None = None
+    speaker: str | None = None
+    question: str | None = None
+    start_time: float | None = None
+    end_time: float | None = None
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as the store returns it, with its ids and its transcript's name."""
+
+    id: int
+    transcript_id: int
+    transcript: str
+    start: int
+    end: int
+    kind: str
+    text: str
+    section: str | None
+    speaker: str | None
+    question: str | None
+    start_time: float | None
+    end_time: float | None
+
+
+@dataclass(frozen=True)
+class TranscriptInfo:
+    id: int
+    name: str
+    format: str
+    sha256: str
+    chars: int
+    chunks: int
+    added_at: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    transcript_id: int
+    transcript: str
+    start: int
+    end: int
+    section: str | None
+    speaker: str | None
+    question: str | None
+    start_time: float | None = None
+    end_time: float | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    rank: int
+    score: float
+    text: str
+    citation: Citation

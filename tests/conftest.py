@@ -1,0 +1,114 @@
+"""Shared fixtures: the real model, loaded once, and the seed index, built once per session."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+
+from rag.engine import Engine  # noqa: E402
+from rag.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_FILE = SEEDS / "alibaba-fy2026-q2-earnings-call.txt"
+DATA = Path(__file__).resolve().parent / "data"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    return SEED_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir holding the seed index; tests must not write to it."""
+    data_dir = tmp_path_factory.mktemp("seed-index")
+    Engine(Settings(data_dir=data_dir)).build([SEEDS])
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def seed_engine(seed_data_dir: Path) -> Engine:
+    return Engine(Settings(data_dir=seed_data_dir))
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Engine:
+    return Engine(Settings(data_dir=tmp_path / "data"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen[bytes]
+    data_dir: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+
+
+def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90) -> Server:
+    """A real uvicorn process on a free loopback port, ready when /health answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    server = Server(f"http://127.0.0.1:{port}", process, data_dir)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            if httpx.get(server.url + "/health", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError("server did not become ready in time")
+
+
+@pytest.fixture(scope="session")
+def seed_server(seed_data_dir: Path) -> Iterator[Server]:
+    server = start_server(seed_data_dir)
+    yield server
+    server.stop()

@@ -1,0 +1,83 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from rag.cli import app
+from tests.conftest import DATA, ROOT
+
+runner = CliRunner()
+
+
+def test_ask_on_empty_data_dir_says_how_to_build(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "rag.cli", "ask", "anything", "--data-dir", str(tmp_path / "d")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert proc.returncode != 0
+    assert "rag index build" in proc.stderr
+
+
+def test_ask_json_gives_cited_answers(seed_data_dir: Path, seed_text: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "ask",
+            "What is the Qianwen project?",
+            "--json",
+            "--top-k",
+            "3",
+            "--data-dir",
+            str(seed_data_dir),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert len(payload["answers"]) == 3
+    for answer in payload["answers"]:
+        c = answer["citation"]
+        assert seed_text[c["start"] : c["end"]] == answer["text"]
+
+
+def test_ask_prints_passages(seed_data_dir: Path) -> None:
+    result = runner.invoke(app, ["ask", "AI bubble", "--data-dir", str(seed_data_dir)])
+    assert result.exit_code == 0
+    assert "no indication of an AI bubble" in result.output
+
+
+def test_transcripts_lists_the_seed(seed_data_dir: Path) -> None:
+    result = runner.invoke(app, ["transcripts", "--data-dir", str(seed_data_dir)])
+    assert result.exit_code == 0
+    assert "alibaba-fy2026" in result.output
+
+
+def test_eval_prints_a_table(seed_data_dir: Path) -> None:
+    result = runner.invoke(
+        app, ["eval", str(DATA / "seed_dev.jsonl"), "--data-dir", str(seed_data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "hit@3" in result.output and "seed_dev (zh)" in result.output
+
+
+def test_build_then_if_missing_skips(tmp_path: Path) -> None:
+    seed = ROOT / "seeds"
+    first = runner.invoke(app, ["index", "build", str(seed), "--data-dir", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert "indexed 1 transcript" in first.output
+    again = runner.invoke(app, ["index", "build", "--if-missing", "--data-dir", str(tmp_path)])
+    assert again.exit_code == 0 and "already exists" in again.output
+
+
+def test_build_of_missing_path_fails_cleanly(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["index", "build", str(tmp_path / "nope"), "--data-dir", str(tmp_path / "d")]
+    )
+    assert result.exit_code == 1
+    assert "no such file" in result.output
