@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from api.routes import ask, health, transcripts
+from api.routes import ask, health, index, page, transcripts
 from index.store import IndexMissingError, ModelMismatchError, StoreError
 from rag.engine import Engine
 from rag.settings import Settings
@@ -25,6 +25,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine = Engine(settings)
         for message in engine.store.repairs:
             log.warning("startup repair: %s", message)
+        log.warning(
+            "store check: %d transcripts, %d chunks, %d vectors%s",
+            len(engine.transcripts()),
+            engine.store.count_chunks(),
+            engine.store.vector_count,
+            "" if engine.store.repairs else ", in step",
+        )
         engine.warm_up()
         app.state.engine = engine
         yield
@@ -37,7 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(ask.router)
     app.include_router(transcripts.router)
+    app.include_router(index.router)
     app.include_router(health.router)
+    page.mount_page(app)
 
     @app.exception_handler(IndexMissingError)
     async def index_missing(_: Request, exc: IndexMissingError) -> JSONResponse:

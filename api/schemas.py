@@ -52,8 +52,42 @@ class Health(BaseModel):
     status: str
     transcripts: int
     chunks: int
+    vectors: int = Field(description="Vectors in the live index; equals chunks when in step.")
     model: str | None
 
 
 class ErrorOut(BaseModel):
     detail: str
+
+
+class UploadedOut(BaseModel):
+    id: int
+    name: str
+    format: str
+    chunks: int
+    created: bool = Field(description="False when the same file was already stored.")
+
+
+class UploadErrorOut(BaseModel):
+    name: str
+    status: int = Field(description="413 too large, 415 not a transcript, 422 malformed.")
+    detail: str
+
+
+class UploadResponse(BaseModel):
+    transcripts: list[UploadedOut]
+    errors: list[UploadErrorOut] = Field(description="Files that were rejected; none stored.")
+
+
+class UploadFailure(ErrorOut):
+    errors: list[UploadErrorOut]
+
+
+class JobOut(BaseModel):
+    id: str
+    state: str = Field(description="queued, running, done or failed.")
+    done: int = Field(description="Chunks embedded so far.")
+    total: int = Field(description="Chunks to embed.")
+    error: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None

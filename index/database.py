@@ -26,6 +26,7 @@ MIGRATIONS = [
         format TEXT NOT NULL,
         sha256 TEXT NOT NULL UNIQUE,
         text TEXT NOT NULL,
+        source TEXT,
         added_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
     );
     CREATE TABLE chunks (
@@ -116,6 +117,17 @@ class Database:
     def generation(self) -> int:
         return int(self.get_meta("generation") or 0)
 
+    @property
+    def version(self) -> int:
+        """Bumped by every write, so other processes' readers know to reload vectors."""
+        return int(self.get_meta("version") or 0)
+
+    def bump_version(self, tx: sqlite3.Connection) -> None:
+        tx.execute(
+            """INSERT INTO meta(key, value) VALUES ('version', '1')
+               ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"""
+        )
+
     # --- transcripts ----------------------------------------------------------
 
     def list_transcripts(self) -> list[TranscriptInfo]:
@@ -156,13 +168,35 @@ class Database:
 
     @staticmethod
     def insert_transcript(
-        tx: sqlite3.Connection, name: str, format: str, sha256: str, text: str
+        tx: sqlite3.Connection,
+        name: str,
+        format: str,
+        sha256: str,
+        text: str,
+        source: str | None = None,
     ) -> int:
+        """``source`` is the uploaded text when the parser made a different readable text."""
         cur = tx.execute(
-            "INSERT INTO transcripts(name, format, sha256, text) VALUES (?, ?, ?, ?)",
-            (name, format, sha256, text),
+            "INSERT INTO transcripts(name, format, sha256, text, source) VALUES (?, ?, ?, ?, ?)",
+            (name, format, sha256, text, source),
         )
         return int(cur.lastrowid or 0)
+
+    def transcript_sources(self) -> list[tuple[int, str, str, str]]:
+        """(id, name, format, uploaded text) of every transcript, for re-parsing."""
+        rows = self.connect().execute(
+            "SELECT id, name, format, coalesce(source, text) FROM transcripts ORDER BY id"
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    def transcript_ids(self) -> set[int]:
+        return {r[0] for r in self.connect().execute("SELECT id FROM transcripts")}
+
+    def transcript_chunk_ids(self, transcript_id: int) -> list[int]:
+        rows = self.connect().execute(
+            "SELECT id FROM chunks WHERE transcript_id = ?", (transcript_id,)
+        )
+        return [r[0] for r in rows]
 
     # --- chunks ---------------------------------------------------------------
 

@@ -59,13 +59,7 @@ def index_build(
         console.print(f"an index already exists in {engine.settings.data_dir}")
         return
     targets = paths or [engine.settings.seeds_dir]
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-    ) as bar:
+    with _progress_bar() as bar:
         task = bar.add_task("embedding chunks", total=None)
         try:
             ids = engine.build(
@@ -77,6 +71,66 @@ def index_build(
         f"indexed {len(ids)} transcript(s), {engine.store.count_chunks()} chunks "
         f"into {engine.settings.data_dir}"
     )
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+@index_app.command("rebuild")
+def index_rebuild(data_dir: DataDir = None) -> None:
+    """Re-parse and re-embed every stored transcript, then swap the new index in."""
+    engine = _engine(data_dir)
+    with _progress_bar() as bar:
+        task = bar.add_task("rebuilding", total=None)
+        try:
+            ids = engine.rebuild(lambda done, total: bar.update(task, completed=done, total=total))
+        except (ParseError, StoreError) as exc:
+            raise _fail(str(exc)) from None
+    console.print(f"rebuilt {len(ids)} transcript(s), {engine.store.count_chunks()} chunks")
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help="Transcript files to add.")],
+    format: Annotated[
+        str | None, typer.Option("--format", help="Parse all as this format.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Store and index transcripts; the same file twice is stored once."""
+    engine = _engine(data_dir)
+    failed = 0
+    for path in files:
+        try:
+            result = engine.add_bytes(path.name, path.read_bytes(), format)
+        except (OSError, DecodeError, ParseError, StoreError) as exc:
+            err.print(f"[red]error:[/red] {path}: {exc}")
+            failed += 1
+            continue
+        verb = "added" if result.created else "already stored as"
+        console.print(
+            f"{verb} {result.id}: {result.name} ({result.format}, {result.chunks} chunks)"
+        )
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def rm(
+    transcript_id: Annotated[int, typer.Argument(help="The id `rag transcripts` shows.")],
+    data_dir: DataDir = None,
+) -> None:
+    """Remove a transcript and its vectors."""
+    if not _engine(data_dir).delete(transcript_id):
+        raise _fail(f"no transcript with id {transcript_id}")
+    console.print(f"removed {transcript_id}")
 
 
 @app.command()

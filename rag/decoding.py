@@ -9,6 +9,10 @@ class DecodeError(ValueError):
     """The bytes are not text in any encoding we accept."""
 
 
+class EmptyInputError(DecodeError):
+    """The file is empty or holds only whitespace."""
+
+
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -35,7 +39,7 @@ def _looks_utf16(data: bytes) -> str | None:
 def decode(data: bytes) -> str:
     """UTF-8 (BOM optional), UTF-16/32 with a BOM or plain ASCII-heavy UTF-16, else GB18030."""
     if not data:
-        raise DecodeError("the file is empty")
+        raise EmptyInputError("the file is empty")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _check(data.decode(encoding, errors="strict"))
@@ -61,5 +65,5 @@ def _check(text: str) -> str:
     if "\x00" in text or controls > max(8, len(text[:20000]) // 100):
         raise DecodeError("the file is binary, not text")
     if not text.strip():
-        raise DecodeError("the file holds no text")
+        raise EmptyInputError("the file holds no text")
     return text

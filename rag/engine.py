@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from index.builder import AddResult, Indexer, Progress
+from index.jobs import RebuildJobs
 from index.store import IndexMissingError, Store
 from rag.answers import to_answers
 from rag.chunking import Chunker, ChunkingConfig
@@ -32,6 +33,7 @@ class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.store = Store(settings.data_dir)
+        self.rebuilds = RebuildJobs(self.rebuild)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -74,6 +76,12 @@ class Engine:
 
     def add_text(self, name: str, text: str, format: str | None = None) -> AddResult:
         return self.indexer().add_text(name, text, format)
+
+    def add_bytes(self, name: str, data: bytes, format: str | None = None) -> AddResult:
+        return self.indexer().add_bytes(name, data, format)
+
+    def rebuild(self, progress: Progress | None = None) -> list[int]:
+        return self.indexer().rebuild(progress)
 
     def delete(self, transcript_id: int) -> bool:
         return self.store.delete_transcript(transcript_id)

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, description="Answers returned when a request names none.")
     host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` listens on.")
+    max_upload_mb: float = Field(20, gt=0, description="Largest file an upload may carry.")
+    max_upload_files: int = Field(20, ge=1, description="Most files in one upload request.")
     seeds_dir: Path = Field(Path("seeds"), description="Transcripts indexed by default.")
 
 

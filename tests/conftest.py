@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -110,5 +111,14 @@ def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout: flo
 @pytest.fixture(scope="session")
 def seed_server(seed_data_dir: Path) -> Iterator[Server]:
     server = start_server(seed_data_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def writable_server(seed_data_dir: Path, tmp_path: Path) -> Iterator[Server]:
+    """A server over a private copy of the seed index, for tests that write."""
+    shutil.copytree(seed_data_dir, tmp_path / "data")
+    server = start_server(tmp_path / "data")
     yield server
     server.stop()

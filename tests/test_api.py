@@ -48,6 +48,7 @@ def test_transcripts_health_and_404(seed_server: Server) -> None:
         "status": "ok",
         "transcripts": 1,
         "chunks": listed[0]["chunks"],
+        "vectors": listed[0]["chunks"],
         "model": "all-MiniLM-L6-v2",
     }
     missing = httpx.get(seed_server.url + "/transcripts/999")

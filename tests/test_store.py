@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import ModelMismatchError, NewTranscript, Store
+from index.store import Indexed, ModelMismatchError, NewTranscript, Store
 from rag.chunking import Chunker
 from rag.engine import Engine
 from rag.formats import parse
@@ -28,13 +28,8 @@ def test_store_records_model_and_refuses_another(tmp_path: Path, seed_text: str)
     engine.build([SEEDS])
     assert engine.store.model == "all-MiniLM-L6-v2" and engine.store.dim == 384
     chunks = Chunker().chunk(parse(seed_text, filename="x.txt"))
-    fake = NewTranscript(
-        "other.txt",
-        "minutes",
-        seed_text + " ",
-        chunks,
-        np.zeros((len(chunks), 384), dtype=np.float32),
-    )
+    vectors = np.zeros((len(chunks), 384), dtype=np.float32)
+    fake = NewTranscript("other.txt", "minutes", seed_text + " ", Indexed(chunks, vectors))
     with pytest.raises(ModelMismatchError, match="rebuild"):
         engine.store.add_transcript(fake, "another-model")
     assert len(engine.transcripts()) == 1

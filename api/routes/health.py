@@ -16,5 +16,6 @@ def health(engine: EngineDep) -> Health:
         status="ok",
         transcripts=len(engine.transcripts()),
         chunks=engine.store.count_chunks(),
+        vectors=engine.store.vector_count,
         model=engine.store.model,
     )

@@ -26,6 +26,8 @@ class Parser:
     """True when the content is clearly in this format, whatever the file is called."""
     priority: int = 0
     """Higher sniffs first; specific formats outrank catch-alls such as plain text."""
+    fallback: bool = False
+    """Parses any text whose format neither its content nor its name tells."""
 
 
 _PARSERS: dict[str, Parser] = {}
@@ -50,13 +52,21 @@ def get_parser(name: str) -> Parser:
 
 
 def detect_format(text: str, filename: str | None = None) -> str:
-    """Content that is clearly one format wins; otherwise the extension decides."""
-    for parser in sorted(_PARSERS.values(), key=lambda p: -p.priority):
+    """Content that is clearly one format wins; otherwise the extension, then the fallback.
+
+    Among parsers sharing an extension the most general one takes the file: the
+    specific ones have already declined its content.
+    """
+    by_priority = sorted(_PARSERS.values(), key=lambda p: -p.priority)
+    for parser in by_priority:
         if parser.sniff(text):
             return parser.name
     suffix = PurePath(filename).suffix.lower() if filename else ""
-    for parser in sorted(_PARSERS.values(), key=lambda p: -p.priority):
+    for parser in reversed(by_priority):
         if suffix and suffix in parser.extensions:
+            return parser.name
+    for parser in by_priority:
+        if parser.fallback:
             return parser.name
     raise UnknownFormatError(
         f"cannot tell the format of {filename or 'the text'}; "

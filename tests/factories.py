@@ -1,0 +1,20 @@
+"""Small transcripts made up for tests, each with facts no other transcript holds."""
+
+# ruff: noqa: E501  (a transcript's lines are as long as they are)
+
+from __future__ import annotations
+
+
+def minutes_transcript(n: int) -> str:
+    """A "minutes" page about a fictional company numbered ``n``."""
+    return f"""LOGIN | Register
+会议摘要
+Zorblax Holdings {n} reported that its submarine greenhouse unit {n} harvested {n * 7} tonnes of kelp, a record for the firm.
+会议速览
+Kelp harvest results of unit {n}
+The submarine greenhouse unit {n} harvested {n * 7} tonnes of kelp this quarter, driven by new lamps and warmer currents near the reef station {n}.
+要点回答
+Q:How much kelp did greenhouse unit {n} harvest?
+A:Greenhouse unit {n} harvested {n * 7} tonnes of kelp, helped by the reef station {n} lamps.
+follow
+"""
