@@ -51,6 +51,10 @@ def test_bad_files_get_4xx_naming_the_file_and_store_nothing(writable_server: Se
         (("blank.txt", b"  \n\n "), 422, "no text"),
         (("picture.txt", PNG), 415, "binary"),
         (("bad-utf8.txt", b"ok \xff\xfe\xfa\xfb broken" * 3 + b"\x81"), 415, "neither"),
+        (("cues.srt", b"1\nnot a timestamp\nhello there\n"), 422, "SRT"),
+        (("no-header.vtt", b"00:00:01.000 --> 00:00:02.000\nhello\n"), 422, "WEBVTT"),
+        (("shape.json", b'{"segments": 5}'), 422, "segments"),
+        (("cut.json", b'[{"speaker": "A", "text": "hi", "start": 0'), 422, "JSON"),
     ]
     for (name, content), status, words in cases:
         r = _upload(writable_server, (name, content))

@@ -81,3 +81,26 @@ def test_build_of_missing_path_fails_cleanly(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert "no such file" in result.output
+
+
+def test_add_rm_and_rebuild(seed_data_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(seed_data_dir, data)
+    sample = DATA / "samples" / "standup.srt"
+    added = runner.invoke(app, ["add", str(sample), "--data-dir", str(data)])
+    assert added.exit_code == 0, added.output
+    assert "added" in added.output and "(srt," in added.output
+    again = runner.invoke(app, ["add", str(sample), "--data-dir", str(data)])
+    assert "already stored" in again.output
+    bad = tmp_path / "bad.srt"
+    bad.write_text("1\nnot a time\nhello\n")
+    failed = runner.invoke(app, ["add", str(bad), "--data-dir", str(data)])
+    assert failed.exit_code == 1 and "bad.srt" in failed.output
+    rebuilt = runner.invoke(app, ["index", "rebuild", "--data-dir", str(data)])
+    assert rebuilt.exit_code == 0 and "rebuilt 2 transcript(s)" in rebuilt.output
+    tid = added.output.split("added ")[1].split(":")[0]
+    assert runner.invoke(app, ["rm", tid, "--data-dir", str(data)]).exit_code == 0
+    missing = runner.invoke(app, ["rm", tid, "--data-dir", str(data)])
+    assert missing.exit_code == 1 and "no transcript" in missing.output
