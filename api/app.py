@@ -6,10 +6,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.headers import add_header_middleware
+from api.limits import BODY_REFUSED, BodyLimitMiddleware
 from api.routes import ask, health, index, page, transcripts
+from api.security import UNAUTHORIZED, require_for_method, require_read
 from index.store import IndexMissingError, ModelMismatchError, StoreError
 from rag.engine import Engine
 from rag.settings import Settings
@@ -42,11 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
-    app.include_router(ask.router)
-    app.include_router(transcripts.router)
-    app.include_router(index.router)
+    app.state.settings = settings
+    read, by_method = [Depends(require_read)], [Depends(require_for_method)]
+    with_body = {**UNAUTHORIZED, **BODY_REFUSED}
+    app.include_router(ask.router, dependencies=read, responses=with_body)
+    app.include_router(transcripts.router, dependencies=by_method, responses=with_body)
+    app.include_router(index.router, dependencies=by_method, responses=UNAUTHORIZED)
     app.include_router(health.router)
     page.mount_page(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=int(settings.max_request_mb * 2**20))
+    add_header_middleware(app, settings)
 
     @app.exception_handler(IndexMissingError)
     async def index_missing(_: Request, exc: IndexMissingError) -> JSONResponse:

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
+
 from pydantic import BaseModel, Field
 
 
 class AskRequest(BaseModel):
     question: str = Field(..., min_length=1, max_length=2000, description="English or Chinese.")
     top_k: int = Field(5, ge=1, le=50, description="How many answers to return.")
+    transcript_ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None, max_length=1000, description="Only search these transcripts."
+    )
+    speakers: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = Field(
+        None, max_length=100, description="Only passages these speakers lead (any case)."
+    )
+    kinds: list[Literal["qa", "chapter", "summary", "turn"]] | None = Field(
+        None, description="Only these kinds of passage."
+    )
 
 
 class CitationOut(BaseModel):
@@ -22,15 +33,26 @@ class CitationOut(BaseModel):
     end_time: float | None = None
 
 
+class HighlightOut(BaseModel):
+    start: int = Field(description="Inside the citation: the sentence or two that answer best.")
+    end: int
+
+
 class AnswerOut(BaseModel):
     rank: int
-    score: float
+    score: float = Field(description="The ranking score (comparable within one response).")
+    confidence: float = Field(description="0 to 1: how likely this passage answers the question.")
     text: str = Field(description="Exactly the cited characters of the transcript.")
+    highlight: HighlightOut
     citation: CitationOut
 
 
 class AskResponse(BaseModel):
     question: str
+    answerable: bool = Field(
+        description="False when nothing in the transcripts answers the question; the answers "
+        "are then only the closest passages."
+    )
     answers: list[AnswerOut]
     took_ms: float
 
@@ -81,6 +103,12 @@ class UploadResponse(BaseModel):
 
 class UploadFailure(ErrorOut):
     errors: list[UploadErrorOut]
+
+
+class ValidationFailure(BaseModel):
+    """FastAPI's own 422: where the request did not match its schema, and why."""
+
+    detail: list[dict[str, Any]]
 
 
 class JobOut(BaseModel):

@@ -6,13 +6,13 @@ index from files, adding one upload, and rebuilding everything stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.store import Indexed, NewTranscript, Store, text_sha
+from index.store import Indexed, NewTranscript, Space, Store, text_sha, view_text
 from rag.chunking import Chunker
 from rag.decoding import decode
 from rag.embedding import Embedder
@@ -20,7 +20,7 @@ from rag.formats import ParseError, parse
 from rag.models import Chunk, ParsedTranscript
 
 Progress = Callable[[int, int], None]
-"""Called with (chunks embedded so far, chunks to embed)."""
+"""Called with (texts embedded so far, texts to embed)."""
 
 EMBED_BATCH = 256
 
@@ -52,9 +52,19 @@ def collect_files(paths: Sequence[Path]) -> list[Path]:
 
 
 class Indexer:
-    def __init__(self, store: Store, embedder: Embedder, chunker: Chunker, batch_size: int = 32):
+    """Embeds each chunk in every configured space, reusing vectors the store has cached."""
+
+    def __init__(
+        self,
+        store: Store,
+        spaces: Sequence[Space],
+        embedders: Mapping[str, Embedder],
+        chunker: Chunker,
+        batch_size: int = 32,
+    ) -> None:
         self.store = store
-        self.embedder = embedder
+        self.spaces = list(spaces)
+        self.embedders = embedders
         self.chunker = chunker
         self.batch_size = batch_size
 
@@ -67,49 +77,64 @@ class Indexer:
             raise ParseError(f"{name}: no text to index")
         return parsed, chunks
 
-    def embed(self, chunks: Sequence[Chunk], progress: Progress | None = None) -> np.ndarray:
-        """Vectors for the chunks, reusing any the store has already computed."""
-        model, dim = self.embedder.name, self.embedder.dim
-        shas = [text_sha(c.embed_text) for c in chunks]
-        cached = self.store.cached_vectors(model, shas, dim)
-        pending = list(
-            {
-                sha: c.embed_text for sha, c in zip(shas, chunks, strict=True) if sha not in cached
-            }.items()
-        )
-        done = len(chunks) - len(pending)
+    def embed(
+        self, chunks: Sequence[Chunk], progress: Progress | None = None
+    ) -> dict[str, np.ndarray]:
+        """Per space, the vectors of the chunks that have its view's text, in chunk order."""
+        jobs = []
+        for space in self.spaces:
+            texts = [t for c in chunks if (t := view_text(c, space.view)) is not None]
+            shas = [text_sha(t) for t in texts]
+            cached = self.store.cached_vectors(space.model, shas, space.dim)
+            pending = {sha: t for sha, t in zip(shas, texts, strict=True) if sha not in cached}
+            jobs.append((space, shas, cached, list(pending.items())))
+        total = sum(len(shas) for _, shas, _, _ in jobs)
+        done = total - sum(len(pending) for *_, pending in jobs)
         if progress:
-            progress(done, len(chunks))
-        for i in range(0, len(pending), EMBED_BATCH):
-            batch = pending[i : i + EMBED_BATCH]
-            vectors = self.embedder.encode_documents(
-                [text for _, text in batch], batch_size=self.batch_size
+            progress(done, total)
+        out: dict[str, np.ndarray] = {}
+        for space, shas, cached, pending in jobs:
+            embedder = self.embedders[space.model]
+            for i in range(0, len(pending), EMBED_BATCH):
+                batch = pending[i : i + EMBED_BATCH]
+                vectors = embedder.encode_documents(
+                    [text for _, text in batch], batch_size=self.batch_size
+                )
+                cached.update(zip((sha for sha, _ in batch), vectors, strict=True))
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+            out[space.name] = (
+                np.stack([cached[sha] for sha in shas]).astype(np.float32)
+                if shas
+                else np.zeros((0, space.dim), dtype=np.float32)
             )
-            cached.update(zip((sha for sha, _ in batch), vectors, strict=True))
-            done += len(batch)
-            if progress:
-                progress(done, len(chunks))
-        if not chunks:
-            return np.zeros((0, dim), dtype=np.float32)
-        return np.stack([cached[sha] for sha in shas]).astype(np.float32)
+        return out
 
     def _index_all(
         self, sources: Sequence[tuple[str, str, str | None]], progress: Progress | None
     ) -> list[tuple[ParsedTranscript, Indexed]]:
         """Parse and chunk every (name, source, format), then embed all chunks in one pass."""
         prepared = [self.prepare(name, source, fmt) for name, source, fmt in sources]
-        vectors = self.embed([c for _, chunks in prepared for c in chunks], progress)
-        out, offset = [], 0
+        all_chunks = [c for _, chunks in prepared for c in chunks]
+        vectors = self.embed(all_chunks, progress)
+        offsets = dict.fromkeys(vectors, 0)
+        out = []
         for parsed, chunks in prepared:
-            out.append((parsed, Indexed(chunks, vectors[offset : offset + len(chunks)])))
-            offset += len(chunks)
+            mine: dict[str, np.ndarray] = {}
+            for space in self.spaces:
+                n = sum(1 for c in chunks if view_text(c, space.view) is not None)
+                start = offsets[space.name]
+                mine[space.name] = vectors[space.name][start : start + n]
+                offsets[space.name] = start + n
+            out.append((parsed, Indexed(chunks, mine)))
         return out
 
     def add_bytes(self, name: str, data: bytes, format: str | None = None) -> AddResult:
         return self.add_text(name, decode(data), format)
 
     def add_text(self, name: str, source: str, format: str | None = None) -> AddResult:
-        self.store.check_model(self.embedder.name)
+        self.store.check_spaces(self.spaces)
         existing = self.store.find_by_sha(text_sha(source))
         found = self.store.get_transcript(existing) if existing is not None else None
         if found is not None:
@@ -117,7 +142,7 @@ class Indexer:
             return AddResult(info.id, info.name, info.format, info.chunks, created=False)
         [(parsed, indexed)] = self._index_all([(name, source, format)], None)
         new = NewTranscript(name, parsed.format, parsed.text, indexed, source=source)
-        tid, created = self.store.add_transcript(new, self.embedder.name)
+        tid, created = self.store.add_transcript(new, self.spaces)
         return AddResult(tid, name, parsed.format, len(indexed.chunks), created)
 
     def build(self, paths: Sequence[Path], progress: Progress | None = None) -> list[int]:
@@ -137,7 +162,7 @@ class Indexer:
                 sources, self._index_all(sources, progress), strict=True
             )
         ]
-        return self.store.replace_all(items, self.embedder.name)
+        return self.store.replace_all(items, self.spaces)
 
     def rebuild(self, progress: Progress | None = None) -> list[int]:
         """Re-parse and re-embed every stored transcript beside the live index, then swap."""
@@ -145,16 +170,13 @@ class Indexer:
             return self._rebuild(progress)
 
     def _rebuild(self, progress: Progress | None) -> list[int]:
-        rows = self.store.transcript_sources()
-
-        def index_rows(rows: Sequence[tuple[int, str, str, str]], progress: Progress | None):
+        def index_rows(
+            rows: Sequence[tuple[int, str, str, str]], progress: Progress | None
+        ) -> dict[int, Indexed]:
             results = self._index_all([(name, src, fmt) for _, name, fmt, src in rows], progress)
             return {row[0]: indexed for row, (_, indexed) in zip(rows, results, strict=True)}
 
-        prepared = index_rows(rows, progress)
+        prepared = index_rows(self.store.transcript_sources(), progress)
         return self.store.swap_in(
-            prepared,
-            self.embedder.name,
-            self.embedder.dim,
-            catch_up=lambda late: index_rows(late, None),
+            prepared, self.spaces, catch_up=lambda late: index_rows(late, None)
         )

@@ -40,10 +40,16 @@ MIGRATIONS = [
         speaker TEXT,
         question TEXT,
         start_time REAL,
-        end_time REAL,
-        embed_sha TEXT NOT NULL
+        end_time REAL
     );
     CREATE INDEX chunks_by_generation ON chunks(generation, transcript_id);
+    CREATE TABLE chunk_vectors (
+        chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+        space TEXT NOT NULL,
+        sha TEXT NOT NULL,
+        PRIMARY KEY (space, chunk_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX chunk_vectors_by_chunk ON chunk_vectors(chunk_id);
     CREATE TABLE embeddings (
         model TEXT NOT NULL,
         sha TEXT NOT NULL,
@@ -192,9 +198,10 @@ class Database:
     def transcript_ids(self) -> set[int]:
         return {r[0] for r in self.connect().execute("SELECT id FROM transcripts")}
 
-    def transcript_chunk_ids(self, transcript_id: int) -> list[int]:
+    def transcript_chunk_ids(self, transcript_id: int, generation: int) -> list[int]:
         rows = self.connect().execute(
-            "SELECT id FROM chunks WHERE transcript_id = ?", (transcript_id,)
+            "SELECT id FROM chunks WHERE transcript_id = ? AND generation = ?",
+            (transcript_id, generation),
         )
         return [r[0] for r in rows]
 
@@ -204,17 +211,88 @@ class Database:
     def insert_chunks(
         tx: sqlite3.Connection, generation: int, transcript_id: int, rows: Iterable[tuple]
     ) -> list[int]:
-        """Rows are (start, end, kind, section, speaker, question, start_time, end_time, sha)."""
+        """Rows are (start, end, kind, section, speaker, question, start_time, end_time)."""
         ids = []
         for row in rows:
             cur = tx.execute(
                 """INSERT INTO chunks(generation, transcript_id, start, end, kind, section,
-                       speaker, question, start_time, end_time, embed_sha)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       speaker, question, start_time, end_time)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (generation, transcript_id, *row),
             )
             ids.append(int(cur.lastrowid or 0))
         return ids
+
+    @staticmethod
+    def insert_chunk_vectors(
+        tx: sqlite3.Connection, space: str, rows: Iterable[tuple[int, str]]
+    ) -> None:
+        """Which text (by hash) of each chunk a vector space holds: (chunk_id, sha)."""
+        tx.executemany(
+            "INSERT INTO chunk_vectors(chunk_id, space, sha) VALUES (?, ?, ?)",
+            ((cid, space, sha) for cid, sha in rows),
+        )
+
+    def space_shas(self, space: str, generation: int) -> dict[int, str]:
+        """Chunk id to text hash of every live chunk the space should hold."""
+        rows = self.connect().execute(
+            """SELECT v.chunk_id, v.sha FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id
+               WHERE v.space = ? AND c.generation = ?""",
+            (space, generation),
+        )
+        return dict(rows.fetchall())
+
+    def space_vectors(
+        self, space: str, model: str, ids: list[int], dim: int
+    ) -> dict[int, np.ndarray]:
+        """Cached vectors of these chunks in a space, by chunk id."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.connect().execute(
+            f"""SELECT v.chunk_id, e.vector FROM chunk_vectors v
+                JOIN embeddings e ON e.model = ? AND e.sha = v.sha
+                WHERE v.space = ? AND v.chunk_id IN ({marks})""",
+            [model, space, *ids],
+        )
+        out = {}
+        for cid, blob in rows:
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if vector.shape[0] == dim:
+                out[cid] = vector
+        return out
+
+    def keyword_rows(self, generation: int, after_id: int = 0) -> list[tuple[int, str]]:
+        """(chunk id, text for keyword search): section, question, speaker and the span."""
+        rows = self.connect().execute(
+            """SELECT c.id, coalesce(c.section || ' ', '') || coalesce(c.question || ' ', '')
+                      || coalesce(c.speaker || ' ', '')
+                      || substr(t.text, c.start + 1, c.end - c.start)
+               FROM chunks c JOIN transcripts t ON t.id = c.transcript_id
+               WHERE c.generation = ? AND c.id > ? ORDER BY c.id""",
+            (generation, after_id),
+        )
+        return rows.fetchall()
+
+    def chunk_filter(
+        self,
+        transcript_ids: list[int] | None,
+        speakers: list[str] | None,
+        kinds: list[str] | None,
+    ) -> set[int]:
+        """Ids of live chunks matching every given filter."""
+        clauses, params = ["generation = ?"], [self.generation]
+        for column, values in (("transcript_id", transcript_ids), ("kind", kinds)):
+            if values is not None:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                params.extend(values)
+        if speakers is not None:
+            clauses.append(f"lower(speaker) IN ({','.join('?' * len(speakers))})")
+            params.extend(s.lower() for s in speakers)
+        rows = self.connect().execute(
+            f"SELECT id FROM chunks WHERE {' AND '.join(clauses)}", params
+        )
+        return {r[0] for r in rows}
 
     def get_chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
         if not ids:
@@ -238,19 +316,6 @@ class Database:
             .fetchall()
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
-
-    def chunk_shas(self, ids: list[int]) -> dict[int, str]:
-        conn = self.connect()
-        out: dict[int, str] = {}
-        for i in range(0, len(ids), 900):
-            part = [int(x) for x in ids[i : i + 900]]
-            marks = ",".join("?" * len(part))
-            out.update(
-                conn.execute(
-                    f"SELECT id, embed_sha FROM chunks WHERE id IN ({marks})", part
-                ).fetchall()
-            )
-        return out
 
     def count_chunks(self) -> int:
         return int(

@@ -1,28 +1,33 @@
-"""The data directory: SQLite (the truth) plus the vector index derived from it.
+"""The data directory: SQLite (the truth) plus the search indexes derived from it.
 
-Writes go to SQLite in one transaction first; the vector file is then saved
-atomically. A build or rebuild writes its vectors to a new generation file
-before the transaction that makes it live commits, so a crash at any moment
-leaves the old state or the new one, and opening the store repairs any drift
-between the two from the vectors cached in SQLite.
+A chunk may be searched in several vector spaces (an English encoder over its
+text, a multilingual one, an encoder over a Q&A pair's question alone) and by
+keywords. Writes go to SQLite in one transaction first; the derived indexes
+are then saved. A build or rebuild writes a new generation's files before the
+transaction that makes it live commits, so a crash at any moment leaves the
+old state or the new one, and opening the store repairs any drift from the
+vectors cached in SQLite.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import logging
+import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from index.database import Database
+from index.keyword_index import KeywordIndex
 from index.vectors import VectorIndex, create_vector_index, load_vector_index
-from rag.models import Chunk, StoredChunk, TranscriptInfo
+from rag.models import Chunk, ChunkKind, StoredChunk, TranscriptInfo
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +52,37 @@ def text_sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Space:
+    """A vector space: which encoder embeds which text of each chunk.
+
+    ``view`` is ``text`` (the chunk with its context) or ``question`` (a Q&A
+    chunk's question alone, so a pair is found by its question too).
+    """
+
+    name: str
+    model: str
+    view: str = "text"
+    dim: int = 0
+
+
+def view_text(chunk: Chunk, view: str) -> str | None:
+    if view == "text":
+        return chunk.embed_text
+    if view == "question":
+        return chunk.question if chunk.kind is ChunkKind.QA else None
+    raise ValueError(f"unknown view {view!r}")
+
+
 @dataclass
 class Indexed:
-    """Chunks of one transcript and their vectors, row for row."""
+    """Chunks of one transcript and, per space, the vectors of the chunks it holds.
+
+    ``vectors[space]`` has one row per chunk whose view text exists, in order.
+    """
 
     chunks: list[Chunk]
-    vectors: np.ndarray
+    vectors: dict[str, np.ndarray]
 
 
 @dataclass
@@ -92,7 +122,6 @@ def _chunk_row(chunk: Chunk) -> tuple:
         chunk.question,
         chunk.start_time,
         chunk.end_time,
-        text_sha(chunk.embed_text),
     )
 
 
@@ -101,8 +130,9 @@ class Store:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.data_dir / "store.sqlite")
-        self._vectors_lock = threading.Lock()
-        self._vectors: VectorIndex | None = None
+        self._lock = threading.Lock()
+        self._vectors: dict[str, VectorIndex] = {}
+        self._keywords: KeywordIndex | None = None
         self._loaded_version = -1
         self.repairs: list[str] = self._remove_leftovers() + self._load_and_repair()
         for message in self.repairs:
@@ -111,100 +141,42 @@ class Store:
     # --- state ----------------------------------------------------------------
 
     @property
-    def model(self) -> str | None:
-        return self.db.get_meta("model")
+    def spaces(self) -> list[Space]:
+        raw = self.db.get_meta("spaces")
+        return [Space(**s) for s in json.loads(raw)] if raw else []
 
     @property
-    def dim(self) -> int:
-        return int(self.db.get_meta("dim") or 0)
+    def model(self) -> str | None:
+        """The primary encoder's model."""
+        spaces = self.spaces
+        return spaces[0].model if spaces else None
 
     @property
     def is_built(self) -> bool:
-        return self.model is not None
+        return bool(self.spaces)
 
     @property
     def vector_count(self) -> int:
+        """Vectors of the primary space (one per chunk when in step)."""
         self._refresh_if_stale()
-        return len(self._vectors) if self._vectors is not None else 0
+        spaces = self.spaces
+        index = self._vectors.get(spaces[0].name) if spaces else None
+        return len(index) if index is not None else 0
 
-    def _vectors_path(self, generation: int) -> Path:
-        return self.data_dir / f"vectors-{generation}.faiss"
+    def _vectors_path(self, space: str, generation: int) -> Path:
+        return self.data_dir / f"vectors-{space}-{generation}.faiss"
 
-    def check_model(self, model: str) -> None:
-        if self.model is not None and self.model != model:
+    def check_spaces(self, spaces: Sequence[Space]) -> None:
+        """New vectors must come from the encoders that built the index."""
+        stored = [(s.name, s.model, s.view) for s in self.spaces]
+        wanted = [(s.name, s.model, s.view) for s in spaces]
+        if stored and stored != wanted:
             raise ModelMismatchError(
-                f"the index in {self.data_dir} was built with model {self.model!r}, "
-                f"not {model!r}; rebuild it (`rag index rebuild`) to switch models"
+                f"the index in {self.data_dir} was built with "
+                f"{', '.join(f'{n}={m}' for n, m, _ in stored)}, not "
+                f"{', '.join(f'{n}={m}' for n, m, _ in wanted)}; rebuild it "
+                "(`rag index rebuild`) to switch models"
             )
-
-    def _remove_leftovers(self) -> list[str]:
-        """Files and rows of a build that never became live."""
-        repairs = []
-        live = self._vectors_path(self.db.generation)
-        for stray in self.data_dir.glob("vectors-*.faiss*"):
-            if stray != live:
-                stray.unlink(missing_ok=True)
-                repairs.append(f"removed unfinished vector file {stray.name}")
-        with self.db.transaction() as tx:
-            stale = tx.execute(
-                "DELETE FROM chunks WHERE generation != ?", (self.db.generation,)
-            ).rowcount
-        if stale:
-            repairs.append(f"removed {stale} chunks of an unfinished build")
-        return repairs
-
-    def _load_and_repair(self) -> list[str]:
-        """Make the vector index agree with SQLite, and say what had to change."""
-        with self.db.write_lock:
-            version = self.db.version
-            generation = self.db.generation
-            repairs: list[str] = []
-            if not self.is_built:
-                self._loaded_version = version
-                return repairs
-            path = self._vectors_path(generation)
-            if path.exists():
-                vectors = load_vector_index(path)
-            else:
-                vectors = create_vector_index(self.dim)
-                repairs.append(f"vector file {path.name} was missing; recreated it")
-            have = set(vectors.ids().tolist())
-            want = set(self.db.chunk_ids(generation).tolist())
-            extra = np.array(sorted(have - want), dtype=np.int64)
-            missing = sorted(want - have)
-            if len(extra):
-                vectors.remove(extra)
-                repairs.append(f"removed {len(extra)} vectors whose chunks are gone")
-            if missing:
-                shas = self.db.chunk_shas(missing)
-                cached = self.db.cached_vectors(self.model or "", shas.values(), self.dim)
-                found = [i for i in missing if shas.get(i) in cached]
-                if found:
-                    vectors.add(
-                        np.array(found, dtype=np.int64),
-                        np.stack([cached[shas[i]] for i in found]),
-                    )
-                    repairs.append(f"restored {len(found)} vectors from the database")
-                if len(found) < len(missing):
-                    repairs.append(
-                        f"{len(missing) - len(found)} chunks have no stored vector; "
-                        "run `rag index rebuild`"
-                    )
-            if len(extra) or missing or not path.exists():
-                vectors.save(path)
-            with self._vectors_lock:
-                self._vectors = vectors
-            self._loaded_version = version
-            return repairs
-
-    def _refresh_if_stale(self) -> None:
-        """Another process (the CLI beside a server) may have written: catch up with it."""
-        if self.db.version == self._loaded_version:
-            return
-        with self.db.write_lock:
-            if self.db.version != self._loaded_version:
-                for message in self._load_and_repair():
-                    log.info("reloaded vectors: %s", message)
 
     @contextmanager
     def exclusive(self, operation: str) -> Iterator[None]:
@@ -218,6 +190,91 @@ class Store:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # --- opening and repair ---------------------------------------------------
+
+    def _remove_leftovers(self) -> list[str]:
+        """Files and rows of a build that never became live."""
+        generation = self.db.generation
+        live = {self._vectors_path(s.name, generation).name for s in self.spaces}
+        live.add(KeywordIndex.path(self.data_dir, generation).name)
+        repairs = []
+        for pattern in ("vectors-*", "keywords-*", ".keywords-*"):
+            for stray in self.data_dir.glob(pattern):
+                if stray.name not in live and not any(
+                    stray.name.startswith(name + ".") for name in live
+                ):
+                    if stray.is_dir():
+                        shutil.rmtree(stray, ignore_errors=True)
+                    else:
+                        stray.unlink(missing_ok=True)
+                    repairs.append(f"removed unfinished file {stray.name}")
+        with self.db.transaction() as tx:
+            stale = tx.execute("DELETE FROM chunks WHERE generation != ?", (generation,)).rowcount
+        if stale:
+            repairs.append(f"removed {stale} chunks of an unfinished build")
+        return repairs
+
+    def _load_space(self, space: Space, generation: int) -> tuple[VectorIndex, list[str]]:
+        """The space's vectors, made to agree with SQLite."""
+        repairs: list[str] = []
+        path = self._vectors_path(space.name, generation)
+        if path.exists():
+            vectors = load_vector_index(path)
+        else:
+            vectors = create_vector_index(space.dim)
+            repairs.append(f"vector file {path.name} was missing; recreated it")
+        want = self.db.space_shas(space.name, generation)
+        have = set(vectors.ids().tolist())
+        extra = np.array(sorted(have - want.keys()), dtype=np.int64)
+        missing = sorted(want.keys() - have)
+        if len(extra):
+            vectors.remove(extra)
+            repairs.append(f"removed {len(extra)} {space.name} vectors whose chunks are gone")
+        if missing:
+            cached = self.db.cached_vectors(space.model, [want[i] for i in missing], space.dim)
+            found = [i for i in missing if want[i] in cached]
+            if found:
+                vectors.add(
+                    np.array(found, dtype=np.int64), np.stack([cached[want[i]] for i in found])
+                )
+                repairs.append(f"restored {len(found)} {space.name} vectors from the database")
+            if len(found) < len(missing):
+                repairs.append(
+                    f"{len(missing) - len(found)} chunks have no stored {space.name} vector; "
+                    "run `rag index rebuild`"
+                )
+        if len(extra) or missing or not path.exists():
+            vectors.save(path)
+        return vectors, repairs
+
+    def _load_and_repair(self) -> list[str]:
+        """Make every derived index agree with SQLite, and say what had to change."""
+        with self.db.write_lock:
+            version = self.db.version
+            generation = self.db.generation
+            repairs: list[str] = []
+            loaded: dict[str, VectorIndex] = {}
+            for space in self.spaces:
+                loaded[space.name], fixed = self._load_space(space, generation)
+                repairs.extend(fixed)
+            keywords = None
+            if self.is_built:
+                keywords, fixed_keywords = KeywordIndex.open(self.db, self.data_dir, generation)
+                repairs.extend([fixed_keywords] if fixed_keywords else [])
+            with self._lock:
+                self._vectors, self._keywords = loaded, keywords
+            self._loaded_version = version
+            return repairs
+
+    def _refresh_if_stale(self) -> None:
+        """Another process (the CLI beside a server) may have written: catch up with it."""
+        if self.db.version == self._loaded_version:
+            return
+        with self.db.write_lock:
+            if self.db.version != self._loaded_version:
+                for message in self._load_and_repair():
+                    log.info("reloaded indexes: %s", message)
 
     # --- reads ----------------------------------------------------------------
 
@@ -239,64 +296,116 @@ class Store:
     def cached_vectors(self, model: str, shas: list[str], dim: int) -> dict[str, np.ndarray]:
         return self.db.cached_vectors(model, shas, dim)
 
-    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        self._refresh_if_stale()
-        if self._vectors is None:
+    def _require_built(self) -> None:
+        if not self.is_built:
             raise IndexMissingError(
                 f"no index in {self.data_dir}; build one with `rag index build`"
             )
-        with self._vectors_lock:
-            scores, ids = self._vectors.search(vector, k)
+
+    def search(self, space: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        self._refresh_if_stale()
+        self._require_built()
+        with self._lock:
+            index = self._vectors.get(space)
+            if index is None:
+                return []
+            scores, ids = index.search(vector, k)
         return [(int(i), float(s)) for s, i in zip(scores, ids, strict=True) if i >= 0]
+
+    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        self._refresh_if_stale()
+        self._require_built()
+        with self._lock:
+            keywords = self._keywords
+        return keywords.search(query, k) if keywords else []
+
+    def keyword_idf(self, terms: list[str]) -> dict[str, float]:
+        with self._lock:
+            keywords = self._keywords
+        return keywords.idf(terms) if keywords else {}
 
     def get_chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
         return self.db.get_chunks(ids)
 
+    def vectors_of(self, space: Space, ids: list[int]) -> dict[int, np.ndarray]:
+        return self.db.space_vectors(space.name, space.model, ids, space.dim)
+
+    def chunk_filter(
+        self,
+        transcript_ids: list[int] | None = None,
+        speakers: list[str] | None = None,
+        kinds: list[str] | None = None,
+    ) -> set[int]:
+        return self.db.chunk_filter(transcript_ids, speakers, kinds)
+
     # --- writes ---------------------------------------------------------------
 
-    def _finish_write(self, generation: int) -> None:
-        """Persist the in-memory vectors and note the version they now reflect."""
-        if self._vectors is not None:
-            with self._vectors_lock:
-                self._vectors.save(self._vectors_path(generation))
+    def _insert_indexed(
+        self,
+        tx,
+        generation: int,
+        transcript_id: int,
+        indexed: Indexed,
+        spaces: Sequence[Space],
+        targets: dict[str, VectorIndex],
+    ) -> None:
+        """Insert one transcript's chunks, record and cache their vectors, add them to targets."""
+        ids = self.db.insert_chunks(tx, generation, transcript_id, map(_chunk_row, indexed.chunks))
+        for space in spaces:
+            rows = [
+                (cid, text_sha(text))
+                for cid, chunk in zip(ids, indexed.chunks, strict=True)
+                if (text := view_text(chunk, space.view)) is not None
+            ]
+            vectors = indexed.vectors[space.name]
+            if len(rows) != len(vectors):
+                raise StoreError(f"{space.name}: {len(vectors)} vectors for {len(rows)} texts")
+            self.db.insert_chunk_vectors(tx, space.name, rows)
+            self.db.cache_vectors(
+                tx, space.model, zip((sha for _, sha in rows), vectors, strict=True)
+            )
+            targets[space.name].add(np.array([cid for cid, _ in rows], dtype=np.int64), vectors)
+
+    def _save_live(self, generation: int) -> None:
+        """Persist the live indexes after an in-place write, noting the version they reflect."""
+        with self._lock:
+            for space in self.spaces:
+                self._vectors[space.name].save(self._vectors_path(space.name, generation))
+            if self._keywords is not None:
+                self._keywords.refresh()
         self._loaded_version = self.db.version
 
-    def add_transcript(self, new: NewTranscript, model: str) -> tuple[int, bool]:
+    def add_transcript(self, new: NewTranscript, spaces: Sequence[Space]) -> tuple[int, bool]:
         """Store a transcript and its chunks durably, then index them.
 
         Returns the transcript id and whether it was created (False: the same
         upload was already stored, and its existing id is returned).
         """
-        vectors = new.indexed.vectors
-        dim = int(vectors.shape[1])
         with self.db.write_lock:
             self._refresh_if_stale()
-            self.check_model(model)
+            self.check_spaces(spaces)
             existing = self.db.find_by_sha(new.sha256)
             if existing is not None:
                 return existing, False
+            if not self.is_built:
+                return self.replace_all([new], spaces)[0], True
             generation = self.db.generation
             with self.db.transaction() as tx:
                 tid = self.db.insert_transcript(
                     tx, new.name, new.format, new.sha256, new.text, new.source
                 )
-                ids = self._insert_indexed(tx, generation, tid, new.indexed, model)
-                if not self.is_built:
-                    self.db.set_meta(tx, "model", model)
-                    self.db.set_meta(tx, "dim", str(dim))
-                    self.db.set_meta(tx, "generation", str(generation))
+                with self._lock:
+                    self._insert_indexed(tx, generation, tid, new.indexed, spaces, self._vectors)
                 self.db.bump_version(tx)
-            with self._vectors_lock:
-                if self._vectors is None:
-                    self._vectors = create_vector_index(dim)
-                self._vectors.add(np.array(ids, dtype=np.int64), vectors)
-            self._finish_write(generation)
+            self._save_live(generation)
             return tid, True
 
     def delete_transcript(self, transcript_id: int) -> bool:
         with self.db.write_lock:
             self._refresh_if_stale()
-            ids = self.db.transcript_chunk_ids(transcript_id)
+            ids = np.array(
+                self.db.transcript_chunk_ids(transcript_id, self.db.generation), dtype=np.int64
+            )
             with self.db.transaction() as tx:
                 deleted = tx.execute(
                     "DELETE FROM transcripts WHERE id = ?", (transcript_id,)
@@ -304,59 +413,57 @@ class Store:
                 self.db.bump_version(tx)
             if not deleted:
                 return False
-            if self._vectors is not None:
-                with self._vectors_lock:
-                    self._vectors.remove(np.array(ids, dtype=np.int64))
-            self._finish_write(self.db.generation)
+            with self._lock:
+                for index in self._vectors.values():
+                    index.remove(ids)
+            self._save_live(self.db.generation)
             return True
 
-    def _insert_indexed(
-        self, tx, generation: int, transcript_id: int, indexed: Indexed, model: str
-    ) -> list[int]:
-        ids = self.db.insert_chunks(tx, generation, transcript_id, map(_chunk_row, indexed.chunks))
-        self.db.cache_vectors(
-            tx,
-            model,
-            zip((text_sha(c.embed_text) for c in indexed.chunks), indexed.vectors, strict=True),
-        )
-        return ids
-
     def _switch_generation(
-        self, fill: Callable[[object, int, VectorIndex], list[int]], model: str, dim: int
+        self, fill: Callable[..., list[int]], spaces: Sequence[Space]
     ) -> list[int]:
         """Write a whole new generation beside the live one and make it live atomically.
 
-        ``fill(tx, generation, vectors)`` inserts the new chunks and vectors and
-        returns the transcript ids the new generation holds.
+        ``fill(tx, generation, targets)`` inserts the new chunks (adding their
+        vectors to ``targets``) and returns the transcript ids the generation holds.
         """
         with self.db.write_lock:
             old_generation = self.db.generation
+            old_spaces = self.spaces
             generation = old_generation + 1
-            vectors = create_vector_index(dim)
+            targets = {s.name: create_vector_index(s.dim) for s in spaces}
             with self.db.transaction() as tx:
-                transcript_ids = fill(tx, generation, vectors)
-                tx.execute("DELETE FROM chunks WHERE generation != ?", (generation,))
-                self.db.set_meta(tx, "model", model)
-                self.db.set_meta(tx, "dim", str(dim))
+                transcript_ids = fill(tx, generation, targets)
+                # The old generation's rows stay until the next switch: a question
+                # searching the old vectors right now must still find its chunks.
+                tx.execute(
+                    "DELETE FROM chunks WHERE generation NOT IN (?, ?)",
+                    (generation, old_generation),
+                )
+                self.db.set_meta(tx, "spaces", json.dumps([asdict(s) for s in spaces]))
                 self.db.set_meta(tx, "generation", str(generation))
                 self.db.bump_version(tx)
-                vectors.save(self._vectors_path(generation))
-            with self._vectors_lock:
-                self._vectors = vectors
+                for space in spaces:
+                    targets[space.name].save(self._vectors_path(space.name, generation))
+                rows = self.db.keyword_rows(generation)
+                keywords = KeywordIndex.write_new(self.db, rows, self.data_dir, generation)
+            with self._lock:
+                self._vectors, self._keywords = targets, keywords
             self._loaded_version = self.db.version
-            self._vectors_path(old_generation).unlink(missing_ok=True)
+            for space in old_spaces:
+                self._vectors_path(space.name, old_generation).unlink(missing_ok=True)
+            shutil.rmtree(KeywordIndex.path(self.data_dir, old_generation), ignore_errors=True)
             return transcript_ids
 
-    def replace_all(self, items: list[NewTranscript], model: str) -> list[int]:
+    def replace_all(self, items: list[NewTranscript], spaces: Sequence[Space]) -> list[int]:
         """Make the store hold exactly ``items``, as one atomic switch to a new generation.
 
         Transcripts whose upload is already stored keep their id and added time.
         """
         if not items:
             raise StoreError("nothing to index: no transcripts were given")
-        dim = int(items[0].indexed.vectors.shape[1])
 
-        def fill(tx, generation: int, vectors: VectorIndex) -> list[int]:
+        def fill(tx, generation: int, targets: dict[str, VectorIndex]) -> list[int]:
             transcript_ids: list[int] = []
             for item in items:
                 tid = self.db.find_by_sha(item.sha256)
@@ -372,16 +479,15 @@ class Store:
                 if tid in transcript_ids:
                     continue
                 transcript_ids.append(tid)
-                ids = self._insert_indexed(tx, generation, tid, item.indexed, model)
-                vectors.add(np.array(ids, dtype=np.int64), item.indexed.vectors)
+                self._insert_indexed(tx, generation, tid, item.indexed, spaces, targets)
             marks = ",".join("?" * len(transcript_ids))
             tx.execute(f"DELETE FROM transcripts WHERE id NOT IN ({marks})", transcript_ids)
             return transcript_ids
 
-        return self._switch_generation(fill, model, dim)
+        return self._switch_generation(fill, spaces)
 
     def swap_in(
-        self, prepared: dict[int, Indexed], model: str, dim: int, catch_up: CatchUp
+        self, prepared: dict[int, Indexed], spaces: Sequence[Space], catch_up: CatchUp
     ) -> list[int]:
         """Make a rebuilt index live: ``prepared`` maps transcript ids to their new chunks.
 
@@ -389,16 +495,12 @@ class Store:
         under the write lock, and deleted ones are skipped, so nothing is lost.
         """
 
-        def fill(tx, generation: int, vectors: VectorIndex) -> list[int]:
+        def fill(tx, generation: int, targets: dict[str, VectorIndex]) -> list[int]:
             current = self.db.transcript_sources()
             late = [row for row in current if row[0] not in prepared]
             everything = {**prepared, **(catch_up(late) if late else {})}
-            transcript_ids = []
             for tid, *_ in current:
-                indexed = everything[tid]
-                ids = self._insert_indexed(tx, generation, tid, indexed, model)
-                vectors.add(np.array(ids, dtype=np.int64), indexed.vectors)
-                transcript_ids.append(tid)
-            return transcript_ids
+                self._insert_indexed(tx, generation, tid, everything[tid], spaces, targets)
+            return [row[0] for row in current]
 
-        return self._switch_generation(fill, model, dim)
+        return self._switch_generation(fill, spaces)

@@ -1,8 +1,8 @@
-"""Turns retrieved chunks into answers: the exact cited text and where it comes from."""
+"""Turns retrieved passages into answers: the exact cited text and where it comes from."""
 
 from __future__ import annotations
 
-from rag.models import Answer, Citation
+from rag.models import Answer, Citation, Highlight
 from rag.retrieval import Hit
 
 
@@ -11,7 +11,9 @@ def to_answers(hits: list[Hit]) -> list[Answer]:
         Answer(
             rank=rank,
             score=round(hit.score, 4),
+            confidence=hit.confidence,
             text=hit.chunk.text,
+            highlight=Highlight(*hit.highlight),
             citation=Citation(
                 transcript_id=hit.chunk.transcript_id,
                 transcript=hit.chunk.transcript,

@@ -1,7 +1,10 @@
 """Turns parsed segments into retrievable chunks that keep the transcript's structure.
 
-A question and its answers stay together, a chapter keeps its title, and long
-text is cut into overlapping windows at sentence boundaries. Every chunk's
+A question and its answers stay together, a chapter keeps its title, runs of
+short speaker turns are grouped into passage-sized windows (meetings are mostly
+"Yeah." and "So what about the battery?": one chunk per turn is too small to
+answer anything), and long text is cut into overlapping windows at sentence
+boundaries. Every chunk's
 ``text`` is exactly ``transcript[start:end]`` so citations are exact.
 """
 
@@ -24,6 +27,8 @@ class ChunkingConfig:
     words: int = 120
     overlap_words: int = 20
     max_chars: int = 1500
+    turn_words: int = 110
+    turn_overlap_words: int = 30
 
 
 def count_words(text: str) -> float:
@@ -96,6 +101,82 @@ def windows(text: str, start: int, end: int, config: ChunkingConfig) -> list[tup
     return result
 
 
+@dataclass(frozen=True)
+class TurnWindow:
+    start: int
+    end: int
+    speakers: tuple[str, ...]
+    """Who speaks in the window, in order of first appearance."""
+
+
+@dataclass(frozen=True)
+class TurnWindowConfig:
+    words: int = 110
+    overlap_words: int = 30
+    max_chars: int = 1500
+
+
+def _speakers(turns: list[Segment]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.speaker for t in turns if t.speaker))
+
+
+def _group(
+    text: str, turns: list[Segment], sizes: list[float], config: TurnWindowConfig
+) -> list[TurnWindow]:
+    """Windows over turns that each fit in ``max_chars`` on their own."""
+    result: list[TurnWindow] = []
+    i = 0
+    while i < len(turns):
+        j, words = i, 0.0
+        while j < len(turns):
+            if j > i and (
+                words >= config.words or turns[j].end - turns[i].start > config.max_chars
+            ):
+                break
+            words += sizes[j]
+            j += 1
+        result.append(TurnWindow(turns[i].start, turns[j - 1].end, _speakers(turns[i:j])))
+        if j >= len(turns):
+            break
+        back, overlap = j, 0.0
+        while back - 1 > i and overlap + sizes[back - 1] <= config.overlap_words:
+            overlap += sizes[back - 1]
+            back -= 1
+        i = back
+    return result
+
+
+def turn_windows(
+    text: str, turns: list[Segment], config: TurnWindowConfig | None = None
+) -> list[TurnWindow]:
+    """Windows of consecutive ``turns`` (segments of ``text``, in order) as absolute spans."""
+    config = config or TurnWindowConfig()
+    result: list[TurnWindow] = []
+    run: list[Segment] = []
+
+    def flush() -> None:
+        if run:
+            sizes = [count_words(text[t.start : t.end]) for t in run]
+            result.extend(_group(text, run, sizes, config))
+            run.clear()
+
+    chunking = ChunkingConfig(config.words, config.overlap_words, config.max_chars)
+    for turn in turns:
+        if run and turn.title != run[-1].title:
+            flush()
+        too_long = turn.end - turn.start > config.max_chars
+        if too_long or count_words(text[turn.start : turn.end]) > config.words * 1.5:
+            flush()
+            speakers = (turn.speaker,) if turn.speaker else ()
+            result.extend(
+                TurnWindow(s, e, speakers) for s, e in windows(text, turn.start, turn.end, chunking)
+            )
+        else:
+            run.append(turn)
+    flush()
+    return result
+
+
 def _fits(text: str, config: ChunkingConfig) -> bool:
     return count_words(text) <= config.words * 1.5 and len(text) <= config.max_chars
 
@@ -116,6 +197,13 @@ class Chunker:
         i = 0
         while i < len(segments):
             seg = segments[i]
+            if seg.kind is SegmentKind.TURN:
+                j = i
+                while j < len(segments) and segments[j].kind is SegmentKind.TURN:
+                    j += 1
+                chunks.extend(self._turns(parsed, segments[i:j]))
+                i = j
+                continue
             if seg.kind is SegmentKind.QUESTION:
                 answers = []
                 j = i + 1
@@ -157,6 +245,33 @@ class Chunker:
             start_time=seg.start_time,
             end_time=seg.end_time,
         )
+
+    def _turns(self, parsed: ParsedTranscript, turns: list[Segment]) -> list[Chunk]:
+        """Windows of consecutive turns; each names the speaker who opens it."""
+        config = TurnWindowConfig(
+            self.config.turn_words, self.config.turn_overlap_words, self.config.max_chars
+        )
+        chunks = []
+        for window in turn_windows(parsed.text, turns, config):
+            inside = [t for t in turns if t.start < window.end and window.start < t.end]
+            first, last = inside[0], inside[-1]
+            speaker = window.speakers[0] if window.speakers else None
+            text = parsed.text[window.start : window.end]
+            context = f"{speaker}: {text}" if speaker else text
+            chunks.append(
+                Chunk(
+                    start=window.start,
+                    end=window.end,
+                    kind=ChunkKind.TURN,
+                    text=text,
+                    embed_text=_with_context(first.title, context),
+                    section=first.title,
+                    speaker=speaker,
+                    start_time=first.start_time,
+                    end_time=last.end_time,
+                )
+            )
+        return chunks
 
     def _plain(self, parsed: ParsedTranscript, seg: Segment, kind: ChunkKind) -> list[Chunk]:
         body = parsed.segment_text(seg)

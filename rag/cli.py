@@ -9,14 +9,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from index.store import StoreError
 from rag.decoding import DecodeError
 from rag.engine import Engine
 from rag.evaluation import CitedSpan, EvalQuestion, load_questions, score_set
 from rag.formats import ParseError
+from rag.retrieval import MODES, Filters
 from rag.settings import Settings
 
 app = typer.Typer(help="Ask transcripts questions; get cited passages.", no_args_is_help=True)
@@ -137,28 +140,43 @@ def rm(
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in English or Chinese.")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
+    transcript: Annotated[
+        list[int] | None, typer.Option("--transcript", help="Only this transcript id (repeatable).")
+    ] = None,
+    speaker: Annotated[
+        list[str] | None, typer.Option("--speaker", help="Only this speaker (repeatable).")
+    ] = None,
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Only this kind: qa, chapter, summary, turn (repeatable)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Answer a question with cited passages."""
+    """Answer a question with cited passages; the best sentences are in bold."""
     engine = _engine(data_dir)
     try:
-        result = engine.ask(question, top_k)
+        result = engine.ask(question, top_k, Filters(transcript, speaker, kind))
     except StoreError as exc:
         raise _fail(str(exc)) from None
     if as_json:
         console.print_json(json.dumps(asdict(result), ensure_ascii=False))
         return
-    if not result.answers:
-        console.print("no answers")
+    if not result.answerable:
+        console.print("[yellow]Not in the transcripts.[/yellow] The closest passages:\n")
     for answer in result.answers:
         c = answer.citation
         where = " · ".join(x for x in (c.section, c.speaker) if x)
         console.print(
-            f"[bold]{answer.rank}.[/bold] [cyan]{c.transcript}[/cyan] [{c.start}, {c.end})"
-            f" score {answer.score:.3f}" + (f"  [dim]{where}[/dim]" if where else "")
+            f"[bold]{answer.rank}.[/bold] [cyan]{escape(c.transcript)}[/cyan] "
+            f"\\[{c.start}, {c.end}) confidence {answer.confidence:.2f}"
+            + (f"  [dim]{escape(where)}[/dim]" if where else "")
         )
-        console.print(answer.text, markup=False, highlight=False, soft_wrap=True)
+        lo, hi = answer.highlight.start - c.start, answer.highlight.end - c.start
+        passage = Text(answer.text[:lo])
+        passage.append(answer.text[lo:hi], style="bold")
+        passage.append(answer.text[hi:])
+        console.print(passage, soft_wrap=True)
         console.print()
 
 
@@ -175,15 +193,27 @@ def transcripts(data_dir: DataDir = None) -> None:
 def evaluate(
     sets: Annotated[list[Path], typer.Argument(help="Question sets (.jsonl or a folder).")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 10,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help=f"Retrieval mode: {', '.join(MODES)}.")
+    ] = None,
+    restrict: Annotated[
+        bool, typer.Option("--restrict", help="Search only each question's own file.")
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
-    """Score retrieval on question sets: hit@1/3/5 and MRR@10."""
+    """Score retrieval on question sets: hit@1/3/5 and MRR@10, per language too."""
     engine = _engine(data_dir)
+    if mode is not None and mode not in MODES:
+        raise _fail(f"unknown mode {mode!r}; one of {', '.join(MODES)}")
     texts: dict[int, str] = {}
+    ids_by_name = {t.name: t.id for t in engine.transcripts()}
 
     def answer(q: EvalQuestion) -> list[CitedSpan]:
         spans = []
-        for a in engine.ask(q.q, top_k).answers:
+        filters = None
+        if restrict and q.file:
+            filters = Filters(transcript_ids=[ids_by_name.get(Path(q.file).name, -1)])
+        for a in engine.ask(q.q, top_k, filters, mode).answers:
             c = a.citation
             if c.transcript_id not in texts:
                 texts[c.transcript_id] = (engine.transcript(c.transcript_id) or (None, ""))[1]
@@ -221,15 +251,19 @@ def serve(
 
     import uvicorn
 
+    from api.security import InsecureBindError, check_bind, open_access_notice
+
     settings = _settings(data_dir)
+    host = host or settings.host
+    try:
+        check_bind(host, settings)
+    except InsecureBindError as exc:
+        raise _fail(str(exc)) from None
+    if notice := open_access_notice(host, settings):
+        err.print(notice, markup=False, highlight=False)
     if data_dir:
         os.environ["RAG_DATA_DIR"] = str(data_dir)
-    uvicorn.run(
-        "api.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-    )
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port or settings.port)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The library's front door: one object that the CLI and the API both drive.
 
-It owns the store, loads the encoder once, and exposes ask/add/delete/build.
+It owns the store, loads each encoder once, and exposes ask/add/delete/build.
 """
 
 from __future__ import annotations
@@ -8,25 +8,39 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from index.builder import AddResult, Indexer, Progress
 from index.jobs import RebuildJobs
-from index.store import IndexMissingError, Store
+from index.store import IndexMissingError, Space, Store
 from rag.answers import to_answers
 from rag.chunking import Chunker, ChunkingConfig
+from rag.e5_embedding import NAME as E5_NAME
+from rag.e5_embedding import E5Embedder
 from rag.embedding import Embedder, load_embedder
 from rag.models import Answer, TranscriptInfo
-from rag.retrieval import Retriever
+from rag.retrieval import Filters, Retriever
 from rag.settings import Settings
 
 
 @dataclass(frozen=True)
 class AskResult:
     question: str
+    answerable: bool
     answers: list[Answer]
     took_ms: float
+
+
+_E5: E5Embedder | None = None
+
+
+def embedder_for(model: str) -> Embedder:
+    """Each model is loaded once per process."""
+    global _E5
+    if model == E5_NAME:
+        _E5 = _E5 or E5Embedder()
+        return _E5
+    return load_embedder(model)
 
 
 class Engine:
@@ -35,17 +49,17 @@ class Engine:
         self.store = Store(settings.data_dir)
         self.rebuilds = RebuildJobs(self.rebuild)
 
-    @cached_property
-    def embedder(self) -> Embedder:
-        """The encoder for new text: the configured model."""
-        return load_embedder(self.settings.model)
-
-    def query_embedder(self) -> Embedder:
-        """Questions must be encoded by the model that built the index."""
-        model = self.store.model
-        if model is None:
-            raise self.missing_index()
-        return self.embedder if model == self.settings.model else load_embedder(model)
+    def configured_spaces(self) -> list[Space]:
+        """The vector spaces new text is embedded in, from settings."""
+        s = self.settings
+        models = [s.model] + ([s.multilingual_model] if s.multilingual_model else [])
+        spaces = []
+        for family, model in zip(("dense", "multilingual"), models, strict=False):
+            dim = embedder_for(model).dim
+            spaces.append(Space(family, model, "text", dim))
+            if s.question_vectors:
+                spaces.append(Space(f"{family}_question", model, "question", dim))
+        return spaces
 
     def missing_index(self) -> IndexMissingError:
         return IndexMissingError(
@@ -60,16 +74,28 @@ class Engine:
         return Chunker(ChunkingConfig(s.chunk_words, s.chunk_overlap_words, s.max_chunk_chars))
 
     def indexer(self) -> Indexer:
-        return Indexer(self.store, self.embedder, self.chunker, self.settings.batch_size)
+        spaces = self.configured_spaces()
+        embedders = {s.model: embedder_for(s.model) for s in spaces}
+        return Indexer(self.store, spaces, embedders, self.chunker, self.settings.batch_size)
 
-    def ask(self, question: str, top_k: int | None = None) -> AskResult:
+    def retriever(self, mode: str | None = None) -> Retriever:
+        """Questions are encoded by the models that built the index, whatever settings say."""
+        embedders = {s.model: embedder_for(s.model) for s in self.store.spaces}
+        return Retriever(self.store, embedders, mode or self.settings.retrieval_mode)
+
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        filters: Filters | None = None,
+        mode: str | None = None,
+    ) -> AskResult:
         started = time.perf_counter()
         if not self.store.is_built or self.store.count_chunks() == 0:
             raise self.missing_index()
-        retriever = Retriever(self.store, self.query_embedder())
-        hits = retriever.search(question, top_k or self.settings.top_k)
+        result = self.retriever(mode).search(question, top_k or self.settings.top_k, filters)
         took = (time.perf_counter() - started) * 1000
-        return AskResult(question, to_answers(hits), round(took, 2))
+        return AskResult(question, result.answerable, to_answers(result.hits), round(took, 2))
 
     def build(self, paths: Sequence[Path], progress: Progress | None = None) -> list[int]:
         return self.indexer().build(paths, progress)
@@ -93,6 +119,6 @@ class Engine:
         return self.store.get_transcript(transcript_id)
 
     def warm_up(self) -> None:
-        """Load the encoder and run one query so the first user question is fast."""
+        """Load the encoders and run one query so the first user question is fast."""
         if self.store.is_built and self.store.count_chunks():
             self.ask("warm up", 1)

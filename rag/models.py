@@ -109,8 +109,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Highlight:
+    """The sentence or two of an answer that best answer the question (absolute offsets)."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Answer:
     rank: int
     score: float
+    confidence: float
     text: str
+    highlight: Highlight
     citation: Citation

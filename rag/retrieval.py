@@ -1,42 +1,158 @@
-"""Finds the chunks that answer a question: nearest vectors, overlaps removed."""
+"""Finds the passages that answer a question, and says how sure it is.
+
+Every configured vector space and the keyword index each rank chunks; the
+views of one encoder (a chunk's text, a Q&A pair's question alone) count by
+their best. The lists are fused (``rag.fusion``), overlaps dropped, and each
+passage gets a confidence and a highlight.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from index.store import Store
+import numpy as np
+
+from index.store import Space, Store
+from rag import confidence as calibration
 from rag.embedding import Embedder
+from rag.fusion import Ranking, best_of_views, fuse, rrf
+from rag.highlight import highlight
 from rag.models import StoredChunk
+
+MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
+UNKNOWN_TERM_IDF = 8.0
+"""Weight, in confidence, of a question word the transcripts never use."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    transcript_ids: list[int] | None = None
+    speakers: list[str] | None = None
+    kinds: list[str] | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.transcript_ids, self.speakers, self.kinds))
 
 
 @dataclass(frozen=True)
 class Hit:
     chunk: StoredChunk
     score: float
+    confidence: float
+    highlight: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    hits: list[Hit]
+    answerable: bool
 
 
 def _overlaps(a: StoredChunk, b: StoredChunk) -> bool:
     return a.transcript_id == b.transcript_id and a.start < b.end and b.start < a.end
 
 
-def drop_overlaps(hits: list[Hit]) -> list[Hit]:
-    """Keep the best-scored of any chunks that share characters, so no passage shows twice."""
-    kept: list[Hit] = []
-    for hit in sorted(hits, key=lambda h: -h.score):
-        if not any(_overlaps(hit.chunk, k.chunk) for k in kept):
-            kept.append(hit)
+def drop_overlaps(ranked: list[tuple[StoredChunk, float]]) -> list[tuple[StoredChunk, float]]:
+    """Keep the best-ranked of any chunks that share characters, so no passage shows twice."""
+    kept: list[tuple[StoredChunk, float]] = []
+    for chunk, score in ranked:
+        if not any(_overlaps(chunk, k) for k, _ in kept):
+            kept.append((chunk, score))
     return kept
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Store, embedders: Mapping[str, Embedder], mode: str = "final"):
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}; one of {', '.join(MODES)}")
         self.store = store
-        self.embedder = embedder
+        self.embedders = embedders
+        self.mode = mode
 
-    def search(self, question: str, top_k: int) -> list[Hit]:
-        vector = self.embedder.encode_query(question)
-        # Overlapping windows compete for the same places, so look a little deeper.
-        pairs = self.store.search(vector, top_k * 3 + 10)
-        chunks = self.store.get_chunks([cid for cid, _ in pairs])
-        hits = [Hit(chunks[cid], score) for cid, score in pairs if cid in chunks]
-        return drop_overlaps(hits)[:top_k]
+    def _families(self) -> tuple[list[Space], list[Space]]:
+        """The primary encoder's spaces, and the multilingual encoder's."""
+        spaces = self.store.spaces
+        primary = [s for s in spaces if s.model == spaces[0].model]
+        return primary, [s for s in spaces if s.model != spaces[0].model]
+
+    def search(self, question: str, top_k: int, filters: Filters | None = None) -> SearchResult:
+        allowed = (
+            self.store.chunk_filter(filters.transcript_ids, filters.speakers, filters.kinds)
+            if filters
+            else None
+        )
+        if allowed is not None and not allowed:
+            return SearchResult([], answerable=False)
+        depth = max(50, top_k * 5) if allowed is None else max(500, top_k * 50)
+        primary, multilingual = self._families()
+        queries = {
+            model: self.embedders[model].encode_query(question)
+            for model in {s.model for s in primary + multilingual}
+        }
+
+        def keep(ranking: Ranking) -> Ranking:
+            return ranking if allowed is None else [p for p in ranking if p[0] in allowed]
+
+        def family(spaces: list[Space]) -> Ranking:
+            views = [self.store.search(s.name, queries[s.model], depth) for s in spaces]
+            return keep(best_of_views(*views))
+
+        lexical = keep(self.store.keyword_search(question, depth))
+        dense = family(primary)
+        multi = family(multilingual) if multilingual else []
+        ranking = {
+            "bm25": lambda: lexical,
+            "dense": lambda: dense,
+            "multilingual": lambda: multi,
+            "hybrid": lambda: rrf(
+                {"lexical": lexical, "dense": dense, "multilingual": multi},
+                {"lexical": 1.0, "dense": 1.0, "multilingual": 1.0},
+            ),
+            "final": lambda: fuse({"lexical": lexical, "dense": dense, "multilingual": multi}),
+        }[self.mode]()
+
+        head = ranking[: top_k * 3 + 10]
+        chunks = self.store.get_chunks([cid for cid, _ in head])
+        kept = drop_overlaps([(chunks[cid], s) for cid, s in head if cid in chunks])[:top_k]
+        confidences = self._confidences(question, kept, multilingual or primary, queries)
+        hits = [
+            Hit(chunk, score, conf, self._highlight(question, chunk))
+            for (chunk, score), conf in zip(kept, confidences, strict=True)
+        ]
+        return SearchResult(hits, bool(hits) and calibration.answerable(hits[0].confidence))
+
+    def _confidences(
+        self,
+        question: str,
+        kept: list[tuple[StoredChunk, float]],
+        spaces: list[Space],
+        queries: Mapping[str, np.ndarray],
+    ) -> list[float]:
+        """Calibrated from the encoder's cosine to the passage's best view and term coverage."""
+        ids = [chunk.id for chunk, _ in kept]
+        best = dict.fromkeys(ids, -1.0)
+        for space in spaces:
+            for cid, vector in self.store.vectors_of(space, ids).items():
+                best[cid] = max(best[cid], float(vector @ queries[space.model]))
+        out = []
+        for chunk, _ in kept:
+            coverage = calibration.term_coverage(
+                question, chunk.text, self.store.keyword_idf, UNKNOWN_TERM_IDF
+            )
+            out.append(round(calibration.confidence(best[chunk.id], coverage), 4))
+        return out
+
+    def _highlight(self, question: str, chunk: StoredChunk) -> tuple[int, int]:
+        answer_start = None
+        if chunk.question and chunk.text.startswith(chunk.question):
+            answer_start = chunk.start + len(chunk.question)
+        local = highlight(
+            question,
+            chunk.text,
+            0,
+            len(chunk.text),
+            answer_start=None if answer_start is None else answer_start - chunk.start,
+            idf=self.store.keyword_idf,
+        )
+        return chunk.start + local[0], chunk.start + local[1]

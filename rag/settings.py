@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,7 +20,34 @@ class Settings(BaseSettings):
         "all-MiniLM-L6-v2",
         description="Embedding model: a known name (all-MiniLM-L6-v2) or a local model path.",
     )
+    multilingual_model: str = Field(
+        "multilingual-e5-small",
+        description="Second encoder, for questions in another language than the text; "
+        "empty to turn it off.",
+    )
+    question_vectors: bool = Field(
+        True, description="Also embed a Q&A pair's question alone, so a pair matches on it."
+    )
+    retrieval_mode: Literal["final", "hybrid", "bm25", "dense", "multilingual"] = Field(
+        "final", description="How answers are ranked; the others are for comparison."
+    )
     batch_size: int = Field(32, ge=1, description="Texts per encoder batch.")
+    backend: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx",
+        description="Encoder runtime: onnx (same vectors as torch, faster), onnx-int8 "
+        "(quantised; recorded as model '<name>+int8'), or torch.",
+    )
+    query_int8: bool = Field(
+        False, description="Encode questions with the int8 ONNX model (documents stay fp32)."
+    )
+    encoder_threads: int = Field(0, ge=0, description="Encoder threads; 0 uses every core.")
+    model_cache_dir: Path | None = Field(
+        None, description="Where exported ONNX models are kept (default ~/.cache/transcript-qa)."
+    )
+    ann_threshold: int = Field(
+        25_000, ge=1, description="Vectors beyond which search turns approximate (IVF)."
+    )
+    ann_nprobe: int = Field(32, ge=1, description="IVF clusters scanned per question.")
     chunk_words: int = Field(120, ge=20, description="Target words per window of long text.")
     chunk_overlap_words: int = Field(20, ge=0, description="Words repeated between windows.")
     max_chunk_chars: int = Field(1500, ge=200, description="Hard cap on a chunk's cited span.")
@@ -28,6 +56,22 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` listens on.")
     max_upload_mb: float = Field(20, gt=0, description="Largest file an upload may carry.")
     max_upload_files: int = Field(20, ge=1, description="Most files in one upload request.")
+    max_transcript_chars: int = Field(
+        5_000_000, ge=1, description="Longest transcript an upload may hold, in characters."
+    )
+    max_request_mb: float = Field(
+        50, gt=0, description="Largest request body; refused by Content-Length before reading."
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="Bearer key for writes (and reads). With no key at all, serve on loopback.",
+    )
+    read_key: SecretStr | None = Field(
+        None, description="Bearer key for reads (ask, list, jobs); unset leaves reads open."
+    )
+    cors_origins: str = Field(
+        "", description="Comma-separated origins allowed cross-origin; empty means no CORS."
+    )
     seeds_dir: Path = Field(Path("seeds"), description="Transcripts indexed by default.")
 
 

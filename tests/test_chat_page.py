@@ -55,7 +55,11 @@ def hostile_transcript() -> str:
 
 
 def doomed_transcript() -> str:
-    return LIGHTHOUSE.read_text(encoding="utf-8").replace("Harbor", "Cliffside")
+    """Shaped like the lighthouse file but about other things, so it never answers for it."""
+    text = LIGHTHOUSE.read_text(encoding="utf-8")
+    for old, new in (("Harbor", "Cliffside"), ("Fresnel lens", "bell"), ("glassworks", "foundry")):
+        text = text.replace(old, new)
+    return text
 
 
 @dataclass

@@ -1,4 +1,5 @@
 import re
+from dataclasses import replace
 
 from rag.chunking import Chunker, ChunkingConfig, count_words, sentence_spans, windows
 from rag.formats import parse
@@ -80,3 +81,46 @@ def test_unspaced_overlong_sentence_is_still_capped() -> None:
     chunks = Chunker().chunk(ParsedTranscript(text, "plain", [seg]))
     assert all(len(c.text) <= 1500 for c in chunks)
     assert chunks[0].start == 0 and chunks[-1].end == len(text)
+
+
+def _meeting() -> ParsedTranscript:
+    lines = [
+        f"Speaker {'ABC'[i % 3]}: Point number {i} about the remote control design."
+        for i in range(60)
+    ]
+    text = "\n".join(lines)
+    segments, pos = [], 0
+    for line in lines:
+        label = line.index(": ") + 2
+        segments.append(
+            Segment(SegmentKind.TURN, pos + label, pos + len(line), speaker=line[: label - 2])
+        )
+        pos += len(line) + 1
+    return ParsedTranscript(text, "text", segments)
+
+
+def test_short_turns_are_grouped_into_overlapping_windows() -> None:
+    parsed = _meeting()
+    chunks = Chunker().chunk(parsed)
+    assert 3 <= len(chunks) < len(parsed.segments) / 3
+    for chunk in chunks:
+        assert parsed.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.kind is ChunkKind.TURN
+        assert chunk.embed_text.startswith(f"{chunk.speaker}: ")
+        assert count_words(chunk.text) <= 110 * 1.5
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert b.start < a.end, "windows share a turn or two"
+    assert chunks[-1].end == len(parsed.text)
+
+
+def test_turn_windows_do_not_cross_sections() -> None:
+    parsed = _meeting()
+    half = len(parsed.segments) // 2
+    parsed.segments = [
+        replace(s, title="Part one" if i < half else "Part two")
+        for i, s in enumerate(parsed.segments)
+    ]
+    boundary = parsed.segments[half].start
+    for chunk in Chunker().chunk(parsed):
+        assert chunk.end <= boundary or chunk.start >= boundary
+        assert chunk.section in ("Part one", "Part two")

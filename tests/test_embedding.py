@@ -1,7 +1,15 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from rag.embedding import EmbeddingError, load_embedder
+from rag.embedding import (
+    EmbeddingError,
+    _minilm_path,
+    default_cache_dir,
+    load_embedder,
+    onnx_model_files,
+)
 
 
 def test_default_model_gives_normalized_vectors() -> None:
@@ -21,3 +29,51 @@ def test_model_is_loaded_once_per_process() -> None:
 def test_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(EmbeddingError, match="unknown model"):
         load_embedder("no-such-model")
+
+
+TEXTS = [
+    "Revenue grew 15% year over year, driven by cloud.",
+    "We expect capital expenditure to rise next quarter. " * 40,
+    "收入增长",
+]
+
+
+def test_onnx_backend_gives_the_torch_vectors() -> None:
+    onnx = load_embedder("all-MiniLM-L6-v2", backend="onnx")
+    torch = load_embedder("all-MiniLM-L6-v2", backend="torch")
+    assert onnx is not torch and onnx.name == torch.name
+    assert np.abs(onnx.encode_documents(TEXTS, 2) - torch.encode_documents(TEXTS, 2)).max() < 1e-5
+    question = "how fast did revenue grow"
+    assert np.abs(onnx.encode_query(question) - torch.encode_query(question)).max() < 1e-5
+    assert onnx.encode_documents([]).shape == (0, 384)
+
+
+def test_int8_backend_is_recorded_under_another_name() -> None:
+    int8 = load_embedder("all-MiniLM-L6-v2", backend="onnx-int8")
+    assert int8.name == "all-MiniLM-L6-v2+int8"
+    assert load_embedder("all-MiniLM-L6-v2+int8") is int8
+    fp32 = load_embedder("all-MiniLM-L6-v2", backend="onnx").encode_documents(TEXTS)
+    cosines = (int8.encode_documents(TEXTS) * fp32).sum(axis=1)
+    assert 0.8 < cosines.min() and cosines.max() < 0.99999
+
+
+def test_int8_questions_keep_the_fp32_name_and_space() -> None:
+    mixed = load_embedder("all-MiniLM-L6-v2", backend="onnx", query_int8=True)
+    fp32 = load_embedder("all-MiniLM-L6-v2", backend="onnx")
+    assert mixed.name == fp32.name
+    assert np.array_equal(mixed.encode_documents(TEXTS), fp32.encode_documents(TEXTS))
+    question = "capital expenditure plans"
+    assert 0.9 < float(mixed.encode_query(question) @ fp32.encode_query(question)) < 0.99999
+
+
+def test_unknown_backend_is_a_clear_error() -> None:
+    with pytest.raises(EmbeddingError, match="unknown backend"):
+        load_embedder("all-MiniLM-L6-v2", backend="tensorrt")
+
+
+def test_onnx_export_happens_once_and_is_reused() -> None:
+    load_embedder("all-MiniLM-L6-v2", backend="onnx")
+    model = onnx_model_files(Path(_minilm_path()), default_cache_dir(), int8=False)
+    stamp = model.stat().st_mtime_ns
+    assert onnx_model_files(Path(_minilm_path()), default_cache_dir(), int8=False) == model
+    assert model.stat().st_mtime_ns == stamp and not list(model.parent.glob("*.tmp"))

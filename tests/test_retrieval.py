@@ -1,6 +1,6 @@
 from rag.engine import Engine
 from rag.models import StoredChunk
-from rag.retrieval import Hit, drop_overlaps
+from rag.retrieval import drop_overlaps
 
 
 def _chunk(cid: int, tid: int, start: int, end: int) -> StoredChunk:
@@ -8,14 +8,13 @@ def _chunk(cid: int, tid: int, start: int, end: int) -> StoredChunk:
 
 
 def test_overlapping_chunks_keep_the_better_one() -> None:
-    hits = [
-        Hit(_chunk(1, 1, 0, 100), 0.5),
-        Hit(_chunk(2, 1, 80, 200), 0.9),
-        Hit(_chunk(3, 2, 80, 200), 0.4),
-        Hit(_chunk(4, 1, 200, 300), 0.3),
+    ranked = [
+        (_chunk(2, 1, 80, 200), 0.9),
+        (_chunk(1, 1, 0, 100), 0.5),
+        (_chunk(3, 2, 80, 200), 0.4),
+        (_chunk(4, 1, 200, 300), 0.3),
     ]
-    kept = drop_overlaps(hits)
-    assert [h.chunk.id for h in kept] == [2, 3, 4]
+    assert [c.id for c, _ in drop_overlaps(ranked)] == [2, 3, 4]
 
 
 def test_ai_bubble_question_cites_the_answer_first(seed_engine: Engine, seed_text: str) -> None:

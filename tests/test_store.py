@@ -1,3 +1,5 @@
+import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,12 @@ def _answers(engine: Engine, question: str) -> list[tuple[int, int, float]]:
     return [(a.citation.start, a.citation.end, a.score) for a in engine.ask(question, 5).answers]
 
 
+@pytest.fixture
+def engine(seed_data_dir: Path, tmp_path: Path) -> Engine:
+    shutil.copytree(seed_data_dir, tmp_path / "data")
+    return Engine(Settings(data_dir=tmp_path / "data"))
+
+
 def test_reopened_data_dir_answers_the_same(seed_engine: Engine, seed_data_dir: Path) -> None:
     question = "What is the capital expenditure plan?"
     before = _answers(seed_engine, question)
@@ -23,56 +31,71 @@ def test_reopened_data_dir_answers_the_same(seed_engine: Engine, seed_data_dir: 
     assert _answers(reopened, question) == before
 
 
-def test_store_records_model_and_refuses_another(tmp_path: Path, seed_text: str) -> None:
-    engine = Engine(Settings(data_dir=tmp_path))
-    engine.build([SEEDS])
-    assert engine.store.model == "all-MiniLM-L6-v2" and engine.store.dim == 384
+def test_store_records_its_spaces_and_refuses_another_model(engine: Engine, seed_text: str) -> None:
+    spaces = engine.store.spaces
+    assert [(s.name, s.model) for s in spaces][:2] == [
+        ("dense", "all-MiniLM-L6-v2"),
+        ("dense_question", "all-MiniLM-L6-v2"),
+    ]
+    assert all(s.dim == 384 for s in spaces)
     chunks = Chunker().chunk(parse(seed_text, filename="x.txt"))
-    vectors = np.zeros((len(chunks), 384), dtype=np.float32)
+    vectors = {s.name: np.zeros((len(chunks), 384), dtype=np.float32) for s in spaces}
     fake = NewTranscript("other.txt", "minutes", seed_text + " ", Indexed(chunks, vectors))
+    other = [replace(spaces[0], model="another-model"), *spaces[1:]]
     with pytest.raises(ModelMismatchError, match="rebuild"):
-        engine.store.add_transcript(fake, "another-model")
+        engine.store.add_transcript(fake, other)
     assert len(engine.transcripts()) == 1
 
 
-def test_vectors_file_lost_is_repaired_from_the_database(tmp_path: Path) -> None:
-    engine = Engine(Settings(data_dir=tmp_path))
-    engine.build([SEEDS])
+def test_lost_vector_and_keyword_files_are_repaired_from_the_database(engine: Engine) -> None:
+    data_dir = engine.settings.data_dir
     before = _answers(engine, "What did they say about an AI bubble?")
-    for path in tmp_path.glob("vectors-*.faiss"):
+    for path in data_dir.glob("vectors-*.faiss*"):
         path.unlink()
-    reopened = Engine(Settings(data_dir=tmp_path))
-    assert any("missing" in m for m in reopened.store.repairs)
+    for path in data_dir.glob("keywords-*"):
+        shutil.rmtree(path)
+    reopened = Engine(Settings(data_dir=data_dir))
+    repairs = " ".join(reopened.store.repairs)
+    assert "vector file" in repairs and "keyword index" in repairs
     assert _answers(reopened, "What did they say about an AI bubble?") == before
+    assert Engine(Settings(data_dir=data_dir)).store.repairs == []
 
 
-def test_unfinished_build_leaves_the_old_state(tmp_path: Path) -> None:
-    """A crash after the new vector file is written but before the switch commits."""
-    engine = Engine(Settings(data_dir=tmp_path))
-    engine.build([SEEDS])
+def test_unfinished_build_leaves_the_old_state(engine: Engine) -> None:
+    """A crash after the new generation's files are written but before the switch commits."""
+    data_dir = engine.settings.data_dir
     generation = engine.store.db.generation
-    stray = tmp_path / f"vectors-{generation + 1}.faiss"
+    stray = data_dir / f"vectors-dense-{generation + 1}.faiss"
     stray.write_bytes(b"half-written")
-    (tmp_path / f"vectors-{generation}.faiss.tmp").write_bytes(b"junk")
-    reopened = Store(tmp_path)
-    assert not stray.exists()
-    assert reopened.db.generation == generation
-    assert len(reopened.search(np.ones(384, dtype=np.float32) / 384**0.5, 3)) == 3
+    (data_dir / f"keywords-{generation + 1}").mkdir()
+    before = _answers(engine, "What is the capital expenditure plan?")
+    reopened = Engine(Settings(data_dir=data_dir))
+    assert not stray.exists() and not (data_dir / f"keywords-{generation + 1}").exists()
+    assert reopened.store.db.generation == generation
+    assert _answers(reopened, "What is the capital expenditure plan?") == before
 
 
-def test_rebuilding_the_same_files_keeps_ids_and_reuses_vectors(tmp_path: Path) -> None:
+def test_building_the_same_files_again_keeps_ids_and_reuses_vectors(tmp_path: Path) -> None:
     engine = Engine(Settings(data_dir=tmp_path))
     first = engine.build([SEEDS])
     second = engine.build([SEEDS])
     assert first == second
-    assert len(list(tmp_path.glob("vectors-*.faiss"))) == 1
-    assert engine.store.count_chunks() == len(engine.store.db.chunk_ids(engine.store.db.generation))
+    names = sorted(p.name for p in tmp_path.glob("vectors-*.faiss"))
+    generation = engine.store.db.generation
+    assert names == sorted(f"vectors-{s.name}-{generation}.faiss" for s in engine.store.spaces)
+    assert engine.store.vector_count == engine.store.count_chunks()
 
 
-def test_delete_removes_transcript_and_vectors(tmp_path: Path) -> None:
-    engine = Engine(Settings(data_dir=tmp_path))
-    [tid] = engine.build([SEEDS])
-    assert engine.delete(tid)
+def test_delete_removes_transcript_and_vectors(engine: Engine) -> None:
+    [info] = engine.transcripts()
+    assert engine.delete(info.id)
     assert engine.transcripts() == []
-    assert engine.store.search(np.ones(384, dtype=np.float32), 5) == []
-    assert not engine.delete(tid)
+    assert engine.store.vector_count == 0
+    assert engine.store.search("dense", np.ones(384, dtype=np.float32), 5) == []
+    assert engine.store.keyword_search("capital expenditure", 5) == []
+    assert not engine.delete(info.id)
+
+
+def test_a_fresh_store_is_not_built(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    assert not store.is_built and store.spaces == [] and store.repairs == []

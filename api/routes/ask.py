@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from api.deps import EngineDep
 from api.schemas import AskRequest, AskResponse, ErrorOut
+from rag.retrieval import Filters
 
 router = APIRouter(tags=["ask"])
 
@@ -18,4 +19,5 @@ router = APIRouter(tags=["ask"])
     responses={503: {"model": ErrorOut, "description": "No index has been built yet."}},
 )
 def ask(body: AskRequest, engine: EngineDep) -> AskResponse:
-    return AskResponse.model_validate(asdict(engine.ask(body.question, body.top_k)))
+    filters = Filters(body.transcript_ids, body.speakers, body.kinds)
+    return AskResponse.model_validate(asdict(engine.ask(body.question, body.top_k, filters)))

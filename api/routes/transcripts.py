@@ -7,7 +7,7 @@ from dataclasses import asdict
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, HTTPException, Response, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -20,13 +20,16 @@ from api.schemas import (
     UploadErrorOut,
     UploadFailure,
     UploadResponse,
+    ValidationFailure,
 )
-from rag.decoding import DecodeError, EmptyInputError
+from rag.decoding import DecodeError, EmptyInputError, decode
 from rag.formats import ParseError, UnknownFormatError, known_formats
 
 router = APIRouter(prefix="/transcripts", tags=["transcripts"])
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f]")
+
+TranscriptId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The id the list shows.")]
 
 
 def safe_name(filename: str | None) -> str:
@@ -50,9 +53,9 @@ def _status_of(exc: Exception) -> int:
     response_model=UploadResponse,
     responses={
         200: {"model": UploadResponse, "description": "Every file was already stored."},
-        413: {"model": UploadFailure},
+        413: {"model": UploadFailure | ErrorOut, "description": "Too large, or too many files."},
         415: {"model": UploadFailure},
-        422: {"model": UploadFailure},
+        422: {"model": UploadFailure | ErrorOut | ValidationFailure},
     },
 )
 async def upload(
@@ -82,7 +85,18 @@ async def upload(
             )
             continue
         try:
-            result = await run_in_threadpool(engine.add_bytes, name, data, format)
+            text = await run_in_threadpool(decode, data)
+            if len(text) > settings.max_transcript_chars:
+                errors.append(
+                    UploadErrorOut(
+                        name=name,
+                        status=413,
+                        detail=f"{name}: longer than the "
+                        f"{settings.max_transcript_chars:,} character limit",
+                    )
+                )
+                continue
+            result = await run_in_threadpool(engine.add_text, name, text, format)
         except (DecodeError, ParseError) as exc:
             errors.append(
                 UploadErrorOut(name=name, status=_status_of(exc), detail=f"{name}: {exc}")
@@ -107,7 +121,7 @@ def list_transcripts(engine: EngineDep) -> list[TranscriptOut]:
     response_model=TranscriptDetail,
     responses={404: {"model": ErrorOut}},
 )
-def get_transcript(transcript_id: int, engine: EngineDep) -> TranscriptDetail:
+def get_transcript(transcript_id: TranscriptId, engine: EngineDep) -> TranscriptDetail:
     found = engine.transcript(transcript_id)
     if found is None:
         raise HTTPException(404, f"no transcript with id {transcript_id}")
@@ -116,7 +130,7 @@ def get_transcript(transcript_id: int, engine: EngineDep) -> TranscriptDetail:
 
 
 @router.delete("/{transcript_id}", status_code=204, responses={404: {"model": ErrorOut}})
-def delete_transcript(transcript_id: int, engine: EngineDep) -> Response:
+def delete_transcript(transcript_id: TranscriptId, engine: EngineDep) -> Response:
     if not engine.delete(transcript_id):
         raise HTTPException(404, f"no transcript with id {transcript_id}")
     return Response(status_code=204)

@@ -1,0 +1,30 @@
+"""Run a child process and measure it from outside: wall time and peak resident memory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Measured:
+    stdout: str
+    wall_s: float
+    peak_rss_mib: float
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Measured:
+    out_path = Path(f"/tmp/bench-child-{os.getpid()}-{time.monotonic_ns()}.out")
+    started = time.perf_counter()
+    with open(out_path, "w") as out:
+        proc = subprocess.Popen(cmd, stdout=out, env=env, cwd=cwd)
+        _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    stdout = out_path.read_text()
+    out_path.unlink()
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {stdout[-2000:]}")
+    return Measured(stdout, wall, usage.ru_maxrss / 1024)

@@ -1,0 +1,131 @@
+"""Retrieval quality of every mode on every shared question set, in one table.
+
+Each corpus is indexed once through the real pipeline (`Engine.build`, into a
+work folder whose SQLite vector cache makes later runs cheap), then every
+question is asked through `Engine.ask` under each retrieval mode and scored by
+the shared rule. Also: how often dev questions and unrelated questions come
+back answerable, and the median time of one ask in the final mode.
+
+    .venv/bin/python -m bench.quality [--shared ../shared] [--work /tmp/rag-quality]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from rag.engine import Engine
+from rag.evaluation import CitedSpan, EvalQuestion, SetScore, load_questions, score_set
+from rag.retrieval import MODES, Filters
+from rag.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+UNRELATED = ROOT / "tests" / "data" / "unrelated_questions.txt"
+
+
+def _engine(work: Path, name: str, sources: Sequence[Path]) -> Engine:
+    engine = Engine(Settings(data_dir=work / name))
+    engine.build(sources)
+    return engine
+
+
+def _scores(
+    engine: Engine, name: str, questions: list[EvalQuestion], mode: str, restrict: bool
+) -> dict[str, SetScore]:
+    texts: dict[int, str] = {}
+    ids = {t.name: t.id for t in engine.transcripts()}
+
+    def answer(q: EvalQuestion) -> list[CitedSpan]:
+        filters = Filters(transcript_ids=[ids[q.file]]) if restrict and q.file else None
+        spans = []
+        for a in engine.ask(q.q, 10, filters, mode).answers:
+            c = a.citation
+            if c.transcript_id not in texts:
+                texts[c.transcript_id] = (engine.transcript(c.transcript_id) or (None, ""))[1]
+            spans.append(CitedSpan(c.transcript, texts[c.transcript_id][c.start : c.end]))
+        return spans
+
+    return score_set(name, questions, answer)
+
+
+def _answerable_rate(engine: Engine, questions: Sequence[str]) -> float:
+    return sum(engine.ask(q, 5).answerable for q in questions) / len(questions)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/rag-quality"))
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "quality.json")
+    parser.add_argument("--modes", default=",".join(MODES))
+    args = parser.parse_args(argv)
+    modes = args.modes.split(",")
+    eval_dir = args.shared / "eval"
+    corpora = [
+        ("seed_dev", [ROOT / "seeds"], eval_dir / "seed_dev.jsonl", False),
+        ("qmsum_val", [eval_dir / "qmsum_val" / "transcripts"], eval_dir / "qmsum_val", True),
+    ]
+    unrelated = [q for q in UNRELATED.read_text(encoding="utf-8").splitlines() if q.strip()]
+    rows: list[dict] = []
+    rates: list[dict] = []
+    console = Console()
+    for name, sources, set_path, has_files in corpora:
+        if not set_path.exists():
+            console.print(f"skipping {name}: {set_path} not found")
+            continue
+        engine = _engine(args.work, name, sources)
+        questions = load_questions(set_path)
+        for mode in modes:
+            for restrict in (False, True) if has_files else (False,):
+                label = f"{name} (own file)" if restrict else name
+                for score in _scores(engine, label, questions, mode, restrict).values():
+                    n = len(score.ranks)
+                    rows.append(
+                        {"set": score.name, "mode": mode, "n": n, "mrr10": round(score.mrr, 3)}
+                        | {f"hit{k}": round(score.hit_at(k), 3) for k in (1, 3, 5)}
+                    )
+        timings = []
+        for q in questions[:30]:
+            started = time.perf_counter()
+            engine.ask(q.q, 5)
+            timings.append((time.perf_counter() - started) * 1000)
+        rates.append(
+            {
+                "corpus": name,
+                "dev_answerable": round(_answerable_rate(engine, [q.q for q in questions]), 3),
+                "unrelated_answerable": round(_answerable_rate(engine, unrelated), 3),
+                "ask_p50_ms": round(statistics.median(timings), 1),
+            }
+        )
+    table = Table("set", "mode", "n", "hit@1", "hit@3", "hit@5", "MRR@10")
+    for r in rows:
+        table.add_row(
+            r["set"],
+            r["mode"],
+            str(r["n"]),
+            *(f"{r[k]:.3f}" for k in ("hit1", "hit3", "hit5")),
+            f"{r['mrr10']:.3f}",
+        )
+    console.print(table)
+    answerable = Table("corpus", "dev answerable", "unrelated answerable", "ask p50 ms (final)")
+    for r in rates:
+        answerable.add_row(
+            r["corpus"],
+            f"{r['dev_answerable']:.2f}",
+            f"{r['unrelated_answerable']:.2f}",
+            f"{r['ask_p50_ms']:.1f}",
+        )
+    console.print(answerable)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"scores": rows, "answerable": rates}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Points at the sentence or two inside an answer's span that best answer the question.
+
+A cited passage is up to 1,500 characters; the reader wants the line that
+matters. Sentences are scored by the question's terms they contain, weighted
+by rarity (BM25 idf when the index is at hand), and, when an embedder is
+given, by cosine similarity to the question, which also covers a Chinese
+question over English text. A neighbouring sentence joins the best one when
+it scores nearly as well. Offsets are absolute, like the chunk's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from rag.chunking import sentence_spans
+from rag.embedding import Embedder
+from rag.lexical import Tokenizer
+
+_TOKENIZER: Tokenizer | None = None
+NEIGHBOUR_SHARE = 0.6
+"""A neighbour joins when it scores at least this share of the best sentence."""
+MAX_HIGHLIGHT_CHARS = 400
+DENSE_WEIGHT = 0.5
+"""Share of the sentence score that comes from cosine similarity, when an embedder is given."""
+
+
+def _tokenizer() -> Tokenizer:
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        _TOKENIZER = Tokenizer()
+    return _TOKENIZER
+
+
+def lexical_scores(
+    question: str,
+    sentences: list[str],
+    idf: Callable[[list[str]], Mapping[str, float]] | None = None,
+) -> np.ndarray:
+    """Sum of the idf of the question's distinct terms found in each sentence (1 without idf)."""
+    tokenize = _tokenizer()
+    terms = list(dict.fromkeys(tokenize(question)))
+    weights = dict(idf(terms)) if idf else {}
+    scores = np.zeros(len(sentences))
+    for i, sentence in enumerate(sentences):
+        present = set(tokenize(sentence))
+        scores[i] = sum(weights.get(t, 1.0) for t in terms if t in present)
+    return scores
+
+
+def highlight(
+    question: str,
+    text: str,
+    start: int,
+    end: int,
+    *,
+    answer_start: int | None = None,
+    idf: Callable[[list[str]], Mapping[str, float]] | None = None,
+    embedder: Embedder | None = None,
+    query_vector: np.ndarray | None = None,
+) -> tuple[int, int]:
+    """The best one or two sentences of ``text[start:end]``, as absolute ``(start, end)``.
+
+    ``text`` is the transcript (or any string whose offsets ``start``/``end`` use).
+    With ``answer_start``, sentences before it (a Q&A chunk's question) are
+    passed over when any follow. ``idf`` weights terms by rarity, e.g.
+    ``LexicalIndex.idf``.
+    """
+    spans = sentence_spans(text, start, end)
+    if answer_start is not None:
+        after = [s for s in spans if s[0] >= answer_start]
+        spans = after or spans
+    if not spans:
+        return start, end
+    sentences = [text[s:e] for s, e in spans]
+    scores = lexical_scores(question, sentences, idf)
+    if scores.max() > 0:
+        scores = scores / scores.max()
+    if embedder is not None:
+        vector = query_vector if query_vector is not None else embedder.encode_query(question)
+        cosine = embedder.encode_documents(sentences) @ vector
+        spread = float(cosine.max() - cosine.min())
+        dense = (cosine - cosine.min()) / spread if spread > 1e-9 else np.zeros(len(spans))
+        scores = (1 - DENSE_WEIGHT) * scores + DENSE_WEIGHT * dense
+    best = int(np.argmax(scores))
+    lo, hi = spans[best]
+    if scores[best] <= 0:
+        return lo, hi
+    neighbours = [i for i in (best - 1, best + 1) if 0 <= i < len(spans)]
+    if neighbours:
+        other = max(neighbours, key=lambda i: scores[i])
+        o_lo, o_hi = spans[other]
+        joined = (min(lo, o_lo), max(hi, o_hi))
+        if (
+            scores[other] >= NEIGHBOUR_SHARE * scores[best]
+            and joined[1] - joined[0] <= MAX_HIGHLIGHT_CHARS
+        ):
+            return joined
+    return lo, hi

@@ -1,0 +1,145 @@
+"""Keyword (BM25) search over chunks, for the words that vectors blur.
+
+Names, numbers and a question's own wording ("free cash flow", "380 billion",
+an analyst's question read out on a call) are found exactly by term matching;
+dense encoders smear them. The tokenizer handles English (lowercased, Snowball
+stemmed, stop words dropped) and Chinese (overlapping character bigrams, so a
+Chinese sentence is not one giant token and no dictionary has to be loaded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+_CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(
+    rf"(?P<cjk>[{_CJK_RANGE}]+)"
+    rf"|(?P<num>\d+(?:[.,]\d+)*)"
+    rf"|(?P<word>[^\W\d_{_CJK_RANGE}]+(?:['’][^\W\d_{_CJK_RANGE}]+)*)"
+)
+# Single letters stay: meeting speakers are "PhD D", "Grad B".
+STOPWORDS = frozenset(STOPWORDS_EN_PLUS) - {"d", "m", "o", "y"}
+_META = "lexical.json"
+TOKENIZER_VERSION = 1
+
+
+class Tokenizer:
+    """Text to BM25 terms: stemmed English words, whole numbers, Chinese bigrams."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+
+    def __call__(self, text: str) -> list[str]:
+        text = unicodedata.normalize("NFKC", text).lower()
+        terms: list[str] = []
+        words: list[str] = []
+        for match in _TOKEN.finditer(text):
+            if cjk := match.group("cjk"):
+                if len(cjk) == 1:
+                    terms.append(cjk)
+                else:
+                    terms.extend(cjk[i : i + 2] for i in range(len(cjk) - 1))
+            elif num := match.group("num"):
+                terms.append(num.replace(",", ""))
+            else:
+                word = match.group("word").replace("’", "'")
+                if word.endswith("'s"):
+                    word = word[:-2]
+                if word not in STOPWORDS:
+                    words.append(word)
+        terms.extend(self._stemmer.stemWords(words))
+        return terms
+
+
+class LexicalIndex:
+    """BM25 over chunk texts, keyed by the caller's int64 chunk ids."""
+
+    def __init__(self, bm25: bm25s.BM25, ids: np.ndarray) -> None:
+        self._bm25 = bm25
+        self._ids = ids
+        self._vocab: dict[str, int] = bm25.vocab_dict
+        self._tokenizer = Tokenizer()
+
+    @classmethod
+    def build(cls, ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
+        if len(ids) != len(texts):
+            raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
+        tokenizer = Tokenizer()
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25.index([tokenizer(t) for t in texts], show_progress=False)
+        return cls(bm25, np.asarray(ids, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def ids(self) -> np.ndarray:
+        return self._ids
+
+    def terms(self, text: str) -> list[str]:
+        """The query terms the index knows, each once, in order."""
+        return list(dict.fromkeys(t for t in self._tokenizer(text) if t in self._vocab))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """The ``k`` best chunks for ``query``, best first; chunks sharing no term are left out."""
+        terms = self.terms(query)
+        if not terms or not len(self._ids):
+            return []
+        scores = self._bm25.get_scores(terms)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+
+    def idf(self, terms: Sequence[str]) -> dict[str, float]:
+        """BM25's inverse document frequency of known terms (for highlighting)."""
+        n = len(self._ids)
+        result = {}
+        for term in terms:
+            if term in self._vocab:
+                df = int(self._bm25.scores["indptr"][self._vocab[term] + 1]) - int(
+                    self._bm25.scores["indptr"][self._vocab[term]]
+                )
+                result[term] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
+        return result
+
+    def save(self, directory: Path) -> None:
+        """Write the index to ``directory`` all at once: a temp dir is renamed into place."""
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        try:
+            self._bm25.save(str(tmp), show_progress=False)
+            np.save(tmp / "ids.npy", self._ids)
+            (tmp / _META).write_text(json.dumps({"tokenizer": TOKENIZER_VERSION}))
+            if directory.exists():
+                old = directory.with_name(f".{directory.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(directory, old)
+                os.replace(tmp, directory)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    @classmethod
+    def load(cls, directory: Path) -> LexicalIndex:
+        directory = Path(directory)
+        meta = json.loads((directory / _META).read_text())
+        if meta.get("tokenizer") != TOKENIZER_VERSION:
+            raise ValueError(f"{directory} was built by another tokenizer; rebuild the index")
+        bm25 = bm25s.BM25.load(str(directory), show_progress=False)
+        return cls(bm25, np.load(directory / "ids.npy"))

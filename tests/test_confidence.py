@@ -1,0 +1,37 @@
+"""Confidence and the answerable rule: dev questions pass, unrelated ones do not."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.confidence import confidence, term_coverage
+from rag.engine import Engine
+from rag.evaluation import load_questions
+from tests.conftest import DATA
+
+
+def test_confidence_is_bounded_and_monotone() -> None:
+    low, mid, high = confidence(0.70, 0.0), confidence(0.85, 0.3), confidence(0.95, 1.0)
+    assert 0.0 <= low < mid < high <= 1.0
+    assert confidence(0.85, 0.8) > confidence(0.85, 0.2)
+
+
+def test_term_coverage_weighs_unknown_terms_fully() -> None:
+    idf = {"cloud": 1.0, "revenu": 1.0}
+    cover = term_coverage("cloud revenue pie", "Cloud revenue grew", lambda t: idf, 3.0)
+    assert cover == pytest.approx(2 / 5)
+    assert term_coverage("", "anything", lambda t: {}, 3.0) == 0.0
+
+
+def test_dev_questions_are_answerable(seed_engine: Engine) -> None:
+    questions = load_questions(DATA / "seed_dev.jsonl")
+    results = [seed_engine.ask(q.q, 5) for q in questions]
+    assert all(r.answerable for r in results), [r.question for r in results if not r.answerable]
+    assert all(0.0 <= a.confidence <= 1.0 for r in results for a in r.answers)
+
+
+def test_most_unrelated_questions_are_not_answerable(seed_engine: Engine) -> None:
+    questions = [q for q in (DATA / "unrelated_questions.txt").read_text().splitlines() if q]
+    assert len(questions) == 20
+    rejected = sum(not seed_engine.ask(q, 5).answerable for q in questions)
+    assert rejected >= 16

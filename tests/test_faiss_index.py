@@ -1,0 +1,127 @@
+"""The FAISS index: exact then IVF by size, ids kept, append-only saves that survive crashes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.faiss_index import FaissIndex
+
+DIM = 32
+
+
+def _clustered(n: int, seed: int = 0) -> np.ndarray:
+    """Unit vectors around 50 centres, like embeddings of a corpus on a few topics."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(50, DIM))
+    vectors = centres[rng.integers(0, 50, n)] + 0.6 * rng.normal(size=(n, DIM))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors.astype(np.float32)
+
+
+def _top_ids(index: FaissIndex, queries: np.ndarray, k: int = 10) -> list[set[int]]:
+    return [set(index.search(q, k)[1].tolist()) for q in queries]
+
+
+def test_exact_index_round_trips_ids_and_search(tmp_path: Path) -> None:
+    vectors = _clustered(500)
+    ids = np.arange(1000, 1500, dtype=np.int64)
+    index = FaissIndex.create(DIM)
+    index.add(ids, vectors)
+    index.remove(ids[:100])
+    assert index.kind == "exact" and len(index) == 400
+    scores, found = index.search(vectors[200], 3)
+    assert found[0] == 1200 and scores[0] == pytest.approx(1.0, abs=1e-5)
+    assert 1000 not in index.search(vectors[0], 5)[1]
+    index.save(tmp_path / "v.faiss")
+    loaded = FaissIndex.load(tmp_path / "v.faiss")
+    assert sorted(loaded.ids().tolist()) == list(range(1100, 1500))
+    assert loaded.search(vectors[300], 1)[1][0] == 1300
+
+
+def test_growing_past_the_threshold_switches_to_ivf_with_high_recall(tmp_path: Path) -> None:
+    vectors = _clustered(6000)
+    ids = np.arange(6000, dtype=np.int64) * 7
+    exact = FaissIndex.create(DIM, ann_threshold=10**9)
+    exact.add(ids, vectors)
+    index = FaissIndex.create(DIM, ann_threshold=4000, nprobe=16)
+    index.add(ids[:3000], vectors[:3000])
+    assert index.kind == "exact"
+    index.add(ids[3000:], vectors[3000:])
+    assert index.kind == "ivf" and len(index) == 6000
+    assert sorted(index.ids().tolist()) == sorted(ids.tolist())
+    queries = _clustered(200, seed=1)
+    recall = np.mean(
+        [
+            len(a & b) / 10
+            for a, b in zip(_top_ids(index, queries), _top_ids(exact, queries), strict=True)
+        ]
+    )
+    assert recall >= 0.95
+    index.remove(ids[:10])
+    assert 0 not in index.search(vectors[0], 10)[1]
+    index.save(tmp_path / "v.faiss")
+    loaded = FaissIndex.load(tmp_path / "v.faiss", nprobe=16)
+    assert loaded.kind == "ivf" and len(loaded) == 5990
+    assert _top_ids(loaded, queries[:20]) == _top_ids(index, queries[:20])
+
+
+def test_small_writes_append_to_the_file_and_replay_on_load(tmp_path: Path) -> None:
+    path = tmp_path / "v.faiss"
+    vectors = _clustered(3000)
+    index = FaissIndex.create(DIM)
+    index.add(np.arange(2000), vectors[:2000])
+    index.save(path)
+    base = path.stat().st_size
+    index.add(np.arange(2000, 2010), vectors[2000:2010])
+    index.remove(np.array([5, 6]))
+    index.save(path)
+    grown = path.stat().st_size - base
+    assert 10 * DIM * 4 < grown < 10 * DIM * 4 + 1024
+    loaded = FaissIndex.load(path)
+    assert sorted(loaded.ids().tolist()) == sorted(set(range(2010)) - {5, 6})
+    assert loaded.search(vectors[2005], 1)[1][0] == 2005
+    loaded.add(np.arange(2010, 2020), vectors[2010:2020])
+    loaded.save(path)
+    assert len(FaissIndex.load(path)) == 2018
+
+
+def test_a_torn_append_leaves_the_previous_state(tmp_path: Path) -> None:
+    path = tmp_path / "v.faiss"
+    vectors = _clustered(300)
+    index = FaissIndex.create(DIM)
+    index.add(np.arange(200), vectors[:200])
+    index.save(path)
+    index.add(np.arange(200, 210), vectors[200:210])
+    index.save(path)
+    complete = path.stat().st_size
+    index.add(np.arange(210, 220), vectors[210:220])
+    index.save(path)
+    with open(path, "r+b") as fh:
+        fh.truncate(path.stat().st_size - 7)
+    loaded = FaissIndex.load(path)
+    assert sorted(loaded.ids().tolist()) == list(range(210))
+    loaded.add(np.arange(210, 215), vectors[210:215])
+    loaded.save(path)
+    assert path.stat().st_size > complete
+    assert sorted(FaissIndex.load(path).ids().tolist()) == list(range(215))
+
+
+def test_large_deltas_and_other_writers_force_an_atomic_rewrite(tmp_path: Path) -> None:
+    path = tmp_path / "v.faiss"
+    vectors = _clustered(12000)
+    index = FaissIndex.create(DIM)
+    index.add(np.arange(100), vectors[:100])
+    index.save(path)
+    index.add(np.arange(100, 12000), vectors[100:])
+    index.save(path)
+    other = FaissIndex.load(path)
+    assert other._delta_rows == 0 and len(other) == 12000
+    other.remove(np.arange(50))
+    other.save(path)
+    index.add(np.arange(20000, 20005), vectors[:5])
+    index.save(path)
+    assert sorted(FaissIndex.load(path).ids().tolist()) == sorted(index.ids().tolist())
+    assert not list(tmp_path.glob("*.tmp"))

@@ -1,0 +1,50 @@
+"""Fusion of ranked lists: views, z-score weighting that keeps a towering keyword hit, RRF."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.fusion import best_of_views, fuse, rrf, standardize, weighted_zsum
+
+
+def test_best_of_views_keeps_each_chunks_best_score() -> None:
+    merged = best_of_views([(1, 0.5), (2, 0.9)], [(1, 0.95), (3, 0.1)])
+    assert merged == [(1, 0.95), (2, 0.9), (3, 0.1)]
+
+
+def test_standardize_centres_and_scales() -> None:
+    z = dict(standardize([(1, 3.0), (2, 1.0), (3, 2.0)]))
+    assert z[1] == pytest.approx(1.2247, abs=1e-3)
+    assert z[3] == pytest.approx(0.0)
+    assert standardize([(1, 5.0)]) == [(1, 0.0)]
+    assert standardize([]) == []
+
+
+def test_a_towering_keyword_hit_beats_a_dense_near_tie() -> None:
+    # Chunk 7 holds the question's own words: BM25 30 against 4 and less for the rest.
+    lexical = [(7, 30.0)] + [(i, 4.0 - i * 0.05) for i in range(1, 50) if i != 7]
+    # The dense list barely separates anything: 7 is a hair behind chunk 1.
+    dense = [(1, 0.84), (7, 0.838)] + [(i, 0.83 - i * 0.003) for i in range(2, 50) if i != 7]
+    lists = {"bm25": lexical, "e5": dense}
+    assert weighted_zsum(lists, {"bm25": 1.0, "e5": 1.0})[0][0] == 7
+    # Reciprocal rank fusion sees only ranks: both lists put 1 and 7 in the first two.
+    rrf_top = rrf(lists, {"bm25": 1.0, "e5": 1.0})
+    assert rrf_top[0][1] == pytest.approx(rrf_top[1][1])
+
+
+def test_missing_ids_get_the_lists_floor_and_zero_weights_are_ignored() -> None:
+    fused = dict(
+        weighted_zsum({"a": [(1, 2.0), (2, 1.0)], "b": [(3, 9.0), (1, 1.0)]}, {"a": 1.0, "b": 0.0})
+    )
+    assert set(fused) == {1, 2}
+    assert fused[1] > fused[2]
+
+
+def test_an_empty_lexical_list_leaves_the_dense_order() -> None:
+    dense = [(4, 0.9), (5, 0.8), (6, 0.7)]
+    assert [c for c, _ in fuse({"lexical": [], "multilingual": dense})] == [4, 5, 6]
+
+
+def test_rrf_weights_and_ranks() -> None:
+    fused = rrf({"a": [(1, 0.0), (2, 0.0)], "b": [(2, 0.0)]}, {"a": 1.0, "b": 2.0}, k=1)
+    assert fused[0] == (2, pytest.approx(1 / 3 + 2 / 2))

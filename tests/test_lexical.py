@@ -1,0 +1,75 @@
+"""The BM25 tokenizer and index: Chinese and English terms, ids, persistence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.lexical import LexicalIndex, Tokenizer
+
+DOCS = {
+    101: "Alibaba Cloud revenue grew 34% year-on-year, driven by AI demand.",
+    -7: "The free cash flow outflow was 21 billion yuan this quarter.",
+    2**40: "公司计划在未来三年投入3800亿元用于资本开支。",
+    55: "The recipe calls for apples, flour and butter.",
+}
+
+
+@pytest.fixture(scope="module")
+def index() -> LexicalIndex:
+    return LexicalIndex.build(list(DOCS), list(DOCS.values()))
+
+
+def test_chinese_is_cut_into_bigrams_not_one_token() -> None:
+    terms = Tokenizer()("资本开支计划")
+    assert terms == ["资本", "本开", "开支", "支计", "计划"]
+
+
+def test_english_is_lowercased_stemmed_and_stopwords_dropped() -> None:
+    terms = Tokenizer()("What are Alibaba's Capital Expenditures?")
+    assert terms == ["alibaba", "capit", "expenditur"]
+
+
+def test_mixed_text_keeps_numbers_and_both_scripts() -> None:
+    terms = Tokenizer()("RMB 380 billion资本开支, 3.5% growth")
+    assert "380" in terms and "3.5" in terms and "资本" in terms and "billion" in terms
+
+
+def test_single_letter_speakers_survive() -> None:
+    assert "d" in Tokenizer()("What did D think?")
+
+
+def test_search_finds_the_right_document_with_its_id(index: LexicalIndex) -> None:
+    assert index.search("cash flow", 3)[0][0] == -7
+    assert index.search("资本开支是多少", 3)[0][0] == 2**40
+    assert index.search("cloud revenues", 3)[0][0] == 101
+
+
+def test_search_leaves_out_documents_without_a_shared_term(index: LexicalIndex) -> None:
+    hits = index.search("apple recipe", 10)
+    assert [cid for cid, _ in hits] == [55]
+    assert index.search("zebra", 10) == []
+    assert index.search("", 10) == []
+
+
+def test_idf_is_higher_for_rarer_terms() -> None:
+    idx = LexicalIndex.build([1, 2, 3], ["cloud growth", "cloud margin", "cloud capex"])
+    idf = idx.idf(["cloud", "capex"])
+    assert idf["capex"] > idf["cloud"]
+
+
+def test_save_and_load_round_trip(index: LexicalIndex, tmp_path: Path) -> None:
+    target = tmp_path / "lexical"
+    index.save(target)
+    index.save(target)  # replacing an existing index works too
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lexical"]
+    loaded = LexicalIndex.load(target)
+    assert len(loaded) == len(DOCS)
+    for query in ("cash flow", "资本开支", "apples"):
+        assert loaded.search(query, 4) == index.search(query, 4)
+
+
+def test_build_rejects_mismatched_lengths() -> None:
+    with pytest.raises(ValueError):
+        LexicalIndex.build([1, 2], ["only one"])
