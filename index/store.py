@@ -133,6 +133,7 @@ class Store:
         self._lock = threading.Lock()
         self._vectors: dict[str, VectorIndex] = {}
         self._keywords: KeywordIndex | None = None
+        self._spaces: list[Space] = []
         self._loaded_version = -1
         self.repairs: list[str] = self._remove_leftovers() + self._load_and_repair()
         for message in self.repairs:
@@ -140,10 +141,14 @@ class Store:
 
     # --- state ----------------------------------------------------------------
 
-    @property
-    def spaces(self) -> list[Space]:
+    def _stored_spaces(self) -> list[Space]:
         raw = self.db.get_meta("spaces")
         return [Space(**s) for s in json.loads(raw)] if raw else []
+
+    @property
+    def spaces(self) -> list[Space]:
+        """The live index's spaces, as of the last load (kept current by every search)."""
+        return self._spaces
 
     @property
     def model(self) -> str | None:
@@ -153,7 +158,8 @@ class Store:
 
     @property
     def is_built(self) -> bool:
-        return bool(self.spaces)
+        self._refresh_if_stale()
+        return bool(self._spaces)
 
     @property
     def vector_count(self) -> int:
@@ -196,7 +202,7 @@ class Store:
     def _remove_leftovers(self) -> list[str]:
         """Files and rows of a build that never became live."""
         generation = self.db.generation
-        live = {self._vectors_path(s.name, generation).name for s in self.spaces}
+        live = {self._vectors_path(s.name, generation).name for s in self._stored_spaces()}
         live.add(KeywordIndex.path(self.data_dir, generation).name)
         repairs = []
         for pattern in ("vectors-*", "keywords-*", ".keywords-*"):
@@ -255,15 +261,16 @@ class Store:
             generation = self.db.generation
             repairs: list[str] = []
             loaded: dict[str, VectorIndex] = {}
-            for space in self.spaces:
+            spaces = self._stored_spaces()
+            for space in spaces:
                 loaded[space.name], fixed = self._load_space(space, generation)
                 repairs.extend(fixed)
             keywords = None
-            if self.is_built:
+            if spaces:
                 keywords, fixed_keywords = KeywordIndex.open(self.db, self.data_dir, generation)
                 repairs.extend([fixed_keywords] if fixed_keywords else [])
             with self._lock:
-                self._vectors, self._keywords = loaded, keywords
+                self._vectors, self._keywords, self._spaces = loaded, keywords, spaces
             self._loaded_version = version
             return repairs
 
@@ -448,7 +455,7 @@ class Store:
                 rows = self.db.keyword_rows(generation)
                 keywords = KeywordIndex.write_new(self.db, rows, self.data_dir, generation)
             with self._lock:
-                self._vectors, self._keywords = targets, keywords
+                self._vectors, self._keywords, self._spaces = targets, keywords, list(spaces)
             self._loaded_version = self.db.version
             for space in old_spaces:
                 self._vectors_path(space.name, old_generation).unlink(missing_ok=True)

@@ -91,7 +91,7 @@ class Engine:
         mode: str | None = None,
     ) -> AskResult:
         started = time.perf_counter()
-        if not self.store.is_built or self.store.count_chunks() == 0:
+        if not self.store.is_built:
             raise self.missing_index()
         result = self.retriever(mode).search(question, top_k or self.settings.top_k, filters)
         took = (time.perf_counter() - started) * 1000
@@ -120,5 +120,5 @@ class Engine:
 
     def warm_up(self) -> None:
         """Load the encoders and run one query so the first user question is fast."""
-        if self.store.is_built and self.store.count_chunks():
+        if self.store.is_built:
             self.ask("warm up", 1)
