@@ -1,10 +1,14 @@
 """Data dirs of any size from one real build: its transcripts copied, vectors jittered.
 
 A million chunks cannot be embedded on a laptop for every benchmark run, so
-larger sizes reuse the real chunks' vectors plus Gaussian noise (cosine about
-0.9 to the original), renormalised. Copies get distinct content hashes; their
-chunk text and offsets are the real ones. Note the store's embedding cache is
-keyed by text, so it ends up holding one jittered copy per text.
+larger sizes reuse the real chunks' vectors in every space the source index
+has (dense, question, multilingual, ...). The first copy keeps the real
+vectors; each later copy adds Gaussian noise of norm about 0.45 to every
+vector of every space independently (cosine about 0.9 to the original) and
+renormalises. Copies get distinct content hashes; their chunk text and
+offsets are the real ones, so the keyword index sees each real text once per
+copy. The store's embedding cache is keyed by text and keeps the first vector
+it is given, so it holds the real (unjittered) vector of each text.
 """
 
 from __future__ import annotations
@@ -13,52 +17,80 @@ from pathlib import Path
 
 import numpy as np
 
-from index.store import Indexed, NewTranscript, Store, text_sha
-from rag.chunking import Chunker
+from index.store import Indexed, NewTranscript, Space, Store, text_sha, view_text
+from rag.chunking import Chunker, ChunkingConfig
 from rag.formats import parse
+from rag.models import Chunk
+from rag.settings import get_settings
 
 NOISE = 0.45
 
 
+def _cached(store: Store, spaces: list[Space], chunks: list[Chunk]) -> dict[str, np.ndarray]:
+    """Per space, the cached vectors of the chunks that have its view's text, in order.
+
+    A space missing any of them is left out of the result.
+    """
+    out: dict[str, np.ndarray] = {}
+    for space in spaces:
+        shas = [text_sha(t) for c in chunks if (t := view_text(c, space.view)) is not None]
+        cached = store.cached_vectors(space.model, shas, space.dim)
+        if all(s in cached for s in shas):
+            rows = [cached[s] for s in shas] or [np.zeros((0, space.dim))]
+            out[space.name] = np.vstack(rows).astype(np.float32)
+    return out
+
+
+def _jitter(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    noisy = vectors + rng.normal(scale=NOISE / np.sqrt(vectors.shape[1]), size=vectors.shape)
+    norms = np.linalg.norm(noisy, axis=1, keepdims=True)
+    return (noisy / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
 def scaled_copy(source: Path, target: Path, chunks: int, seed: int = 0) -> int:
-    """Fill ``target`` with about ``chunks`` chunks taken from the store in ``source``."""
+    """Fill ``target`` with about ``chunks`` chunks taken from the store in ``source``.
+
+    Transcripts are re-chunked as the build did (chunking settings) and their
+    vectors looked up in the source's embedding cache; a transcript missing a
+    vector in any space is left out.
+    """
     store = Store(source)
-    model, dim = store.model or "", store.dim
-    base: list[tuple[NewTranscript, np.ndarray]] = []
-    chunker = Chunker()
-    for info in store.list_transcripts():
-        found = store.get_transcript(info.id)
-        if found is None:
-            continue
-        _, text = found
-        pieces = chunker.chunk(parse(text, format=info.format, filename=info.name))
-        shas = [text_sha(c.embed_text) for c in pieces]
-        cached = store.cached_vectors(model, shas, dim)
-        if pieces and all(s in cached for s in shas):
-            vectors = np.stack([cached[s] for s in shas])
-            base.append(
-                (NewTranscript(info.name, info.format, text, Indexed(pieces, vectors)), vectors)
-            )
+    spaces = store.spaces
+    if not spaces:
+        raise RuntimeError(f"no index in {source} to scale")
+    s = get_settings()
+    chunker = Chunker(ChunkingConfig(s.chunk_words, s.chunk_overlap_words, s.max_chunk_chars))
+    base: list[NewTranscript] = []
+    for _, name, fmt, upload in store.transcript_sources():
+        parsed = parse(upload, format=fmt, filename=name)
+        pieces = chunker.chunk(parsed)
+        vectors = _cached(store, spaces, pieces)
+        if pieces and len(vectors) == len(spaces):
+            indexed = Indexed(pieces, vectors)
+            base.append(NewTranscript(name, parsed.format, parsed.text, indexed, source=upload))
+    if not base:
+        raise RuntimeError(f"no transcript in {source} has cached vectors in every space")
     rng = np.random.default_rng(seed)
     items: list[NewTranscript] = []
     total, copy = 0, 0
     while total < chunks:
-        for original, vectors in base:
+        for original in base:
             if total >= chunks:
                 break
+            vectors = original.indexed.vectors
             if copy:
-                noisy = vectors + rng.normal(scale=NOISE / np.sqrt(dim), size=vectors.shape)
-                vectors = (noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32)
+                vectors = {name: _jitter(v, rng) for name, v in vectors.items()}
             items.append(
                 NewTranscript(
                     f"{copy}-{original.name}",
                     original.format,
                     original.text,
                     Indexed(original.indexed.chunks, vectors),
+                    source=original.source,
                     sha256=f"{original.sha256}-{copy}",
                 )
             )
-            total += len(vectors)
+            total += len(original.indexed.chunks)
         copy += 1
-    Store(target).replace_all(items, model)
+    Store(target).replace_all(items, spaces)
     return total

@@ -216,7 +216,10 @@ class Store:
                         stray.unlink(missing_ok=True)
                     repairs.append(f"removed unfinished file {stray.name}")
         with self.db.transaction() as tx:
-            stale = tx.execute("DELETE FROM chunks WHERE generation != ?", (generation,)).rowcount
+            # Rows of the generation before the live one are kept for in-flight questions
+            # until the next start; rows of a later one belong to a build that never finished.
+            tx.execute("DELETE FROM chunks WHERE generation < ?", (generation,))
+            stale = tx.execute("DELETE FROM chunks WHERE generation > ?", (generation,)).rowcount
         if stale:
             repairs.append(f"removed {stale} chunks of an unfinished build")
         return repairs

@@ -49,6 +49,7 @@ def test_rebuild_keeps_everything_and_answers_the_same(engine: Engine) -> None:
     after = [(a.citation.start, a.citation.end) for a in engine.ask(question, 5).answers]
     assert after == before
     assert engine.store.vector_count == engine.store.count_chunks()
+    assert Engine(engine.settings).store.repairs == []
 
 
 def test_uploads_and_deletes_during_a_rebuild_are_not_lost(engine: Engine) -> None:
