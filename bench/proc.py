@@ -1,8 +1,10 @@
-"""Run a child process and measure it from outside: wall time and peak resident memory."""
+"""Child processes for the benchmarks: measured from outside (wall time, peak memory),
+and the loopback port a server child listens on."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -28,3 +30,10 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, cwd: Path | None 
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed: {stdout[-2000:]}")
     return Measured(stdout, wall, usage.ru_maxrss / 1024)
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import numpy as np
 from bench import corpus as corpus_mod
 from bench import peer
 from bench.machine import describe, rss_mib
-from bench.proc import measure
+from bench.proc import free_port, measure
 from bench.scale import scaled_copy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,15 +85,9 @@ def build(folder: Path, data_dir: Path, backend: str) -> dict:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def ask_latency(data_dir: Path, backend: str, questions: list[str], requests: int) -> dict:
     """Start uvicorn on ``data_dir`` and time POST /ask from a client on this machine."""
-    port = _free_port()
+    port = free_port()
     env = {**_env(backend), "RAG_DATA_DIR": str(data_dir)}
     cmd = [
         sys.executable,

@@ -45,11 +45,6 @@ def seed_engine(seed_data_dir: Path) -> Engine:
     return Engine(Settings(data_dir=seed_data_dir))
 
 
-@pytest.fixture
-def empty_engine(tmp_path: Path) -> Engine:
-    return Engine(Settings(data_dir=tmp_path / "data"))
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
