@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from rag.lexical import Tokenizer
+from rag.lexical import term_set, tokenize
 
 DENSE_CENTER = 0.845
 """e5 cosine at which, with no shared vocabulary, confidence is one half."""
@@ -24,15 +24,6 @@ COVERAGE_WEIGHT = 8.0
 # 132/135 QMSum val questions; not answerable for 20/20 unrelated questions over the
 # seed and 19/20 over the 33 QMSum meetings.
 ANSWERABLE_AT = 0.5
-
-_TOKENIZER: Tokenizer | None = None
-
-
-def _tokenize(text: str) -> list[str]:
-    global _TOKENIZER
-    if _TOKENIZER is None:
-        _TOKENIZER = Tokenizer()
-    return _TOKENIZER(text)
 
 
 def term_coverage(
@@ -46,11 +37,11 @@ def term_coverage(
     ``idf`` gives the index's weights (``LexicalIndex.idf``); a term it does not
     know weighs ``unknown_idf``.
     """
-    terms = list(dict.fromkeys(_tokenize(question)))
+    terms = list(dict.fromkeys(tokenize(question)))
     if not terms:
         return 0.0
     known = idf(terms)
-    present = set(_tokenize(passage))
+    present = term_set(passage)
     weights = {t: known.get(t, unknown_idf) for t in terms}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in present) / total if total else 0.0

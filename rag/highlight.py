@@ -16,21 +16,13 @@ import numpy as np
 
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
-from rag.lexical import Tokenizer
+from rag.lexical import term_set, tokenize
 
-_TOKENIZER: Tokenizer | None = None
 NEIGHBOUR_SHARE = 0.6
 """A neighbour joins when it scores at least this share of the best sentence."""
 MAX_HIGHLIGHT_CHARS = 400
 DENSE_WEIGHT = 0.5
 """Share of the sentence score that comes from cosine similarity, when an embedder is given."""
-
-
-def _tokenizer() -> Tokenizer:
-    global _TOKENIZER
-    if _TOKENIZER is None:
-        _TOKENIZER = Tokenizer()
-    return _TOKENIZER
 
 
 def lexical_scores(
@@ -39,12 +31,11 @@ def lexical_scores(
     idf: Callable[[list[str]], Mapping[str, float]] | None = None,
 ) -> np.ndarray:
     """Sum of the idf of the question's distinct terms found in each sentence (1 without idf)."""
-    tokenize = _tokenizer()
     terms = list(dict.fromkeys(tokenize(question)))
     weights = dict(idf(terms)) if idf else {}
     scores = np.zeros(len(sentences))
     for i, sentence in enumerate(sentences):
-        present = set(tokenize(sentence))
+        present = term_set(sentence)
         scores[i] = sum(weights.get(t, 1.0) for t in terms if t in present)
     return scores
 

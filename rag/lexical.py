@@ -14,8 +14,10 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -63,6 +65,24 @@ class Tokenizer:
         return terms
 
 
+_local = threading.local()
+
+
+def tokenize(text: str) -> list[str]:
+    """``Tokenizer`` for any thread: a Snowball stemmer must not be shared between threads."""
+    tokenizer = getattr(_local, "tokenizer", None)
+    if tokenizer is None:
+        tokenizer = _local.tokenizer = Tokenizer()
+    return tokenizer(text)
+
+
+@lru_cache(maxsize=16384)
+def term_set(text: str) -> frozenset[str]:
+    """The distinct terms of a passage or sentence; cached, as the same passages answer many
+    questions and highlighting and confidence both read them."""
+    return frozenset(tokenize(text))
+
+
 class LexicalIndex:
     """BM25 over chunk texts, keyed by the caller's int64 chunk ids."""
 
@@ -70,15 +90,13 @@ class LexicalIndex:
         self._bm25 = bm25
         self._ids = ids
         self._vocab: dict[str, int] = bm25.vocab_dict
-        self._tokenizer = Tokenizer()
 
     @classmethod
     def build(cls, ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
-        tokenizer = Tokenizer()
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        bm25.index([tokenizer(t) for t in texts], show_progress=False)
+        bm25.index([tokenize(t) for t in texts], show_progress=False)
         return cls(bm25, np.asarray(ids, dtype=np.int64))
 
     def __len__(self) -> int:
@@ -89,7 +107,7 @@ class LexicalIndex:
 
     def terms(self, text: str) -> list[str]:
         """The query terms the index knows, each once, in order."""
-        return list(dict.fromkeys(t for t in self._tokenizer(text) if t in self._vocab))
+        return list(dict.fromkeys(t for t in tokenize(text) if t in self._vocab))
 
     def search(self, query: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` best chunks for ``query``, best first; chunks sharing no term are left out."""

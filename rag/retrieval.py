@@ -115,7 +115,8 @@ class Retriever:
         head = ranking[: top_k * 3 + 10]
         chunks = self.store.get_chunks([cid for cid, _ in head])
         kept = drop_overlaps([(chunks[cid], s) for cid, s in head if cid in chunks])[:top_k]
-        confidences = self._confidences(question, kept, multilingual or primary, queries)
+        scored = dict(multi if multilingual else dense)
+        confidences = self._confidences(question, kept, multilingual or primary, queries, scored)
         hits = [
             Hit(chunk, score, conf, self._highlight(question, chunk))
             for (chunk, score), conf in zip(kept, confidences, strict=True)
@@ -128,12 +129,17 @@ class Retriever:
         kept: list[tuple[StoredChunk, float]],
         spaces: list[Space],
         queries: Mapping[str, np.ndarray],
+        scored: Mapping[int, float],
     ) -> list[float]:
-        """Calibrated from the encoder's cosine to the passage's best view and term coverage."""
-        ids = [chunk.id for chunk, _ in kept]
-        best = dict.fromkeys(ids, -1.0)
-        for space in spaces:
-            for cid, vector in self.store.vectors_of(space, ids).items():
+        """Calibrated from the encoder's cosine to the passage's best view and term coverage.
+
+        The cosines come from the encoder's own ranking (``scored``); only a
+        passage it did not return (found by its keywords alone) is looked up.
+        """
+        best = {chunk.id: scored.get(chunk.id, -1.0) for chunk, _ in kept}
+        missing = [cid for cid in best if cid not in scored]
+        for space in spaces if missing else []:
+            for cid, vector in self.store.vectors_of(space, missing).items():
                 best[cid] = max(best[cid], float(vector @ queries[space.model]))
         out = []
         for chunk, _ in kept:

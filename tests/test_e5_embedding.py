@@ -42,3 +42,27 @@ def test_chinese_question_prefers_the_matching_english_passage(e5: E5Embedder) -
     assert query.shape == (384,)
     scores = passages @ query
     assert scores[0] > scores[1]
+
+
+def test_questions_from_many_threads_run_on_the_encoders_own_thread(e5: E5Embedder) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    seen: set[str] = set()
+    model = e5._model
+    original = model.query
+
+    def recording(text: str) -> np.ndarray:
+        seen.add(threading.current_thread().name)
+        return original(text)
+
+    questions = [f"question number {i} about revenue" for i in range(8)]
+    expected = [e5.encode_query(q) for q in questions]
+    model.query = recording
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(e5.encode_query, questions))
+    finally:
+        model.query = original
+    assert len(seen) == 1 and next(iter(seen)).startswith("e5")
+    assert all(np.allclose(a, b, atol=1e-6) for a, b in zip(got, expected, strict=True))

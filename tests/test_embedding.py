@@ -39,7 +39,7 @@ TEXTS = [
 
 
 def test_onnx_backend_gives_the_torch_vectors() -> None:
-    onnx = load_embedder("all-MiniLM-L6-v2", backend="onnx")
+    onnx = load_embedder("all-MiniLM-L6-v2", backend="onnx", query_int8=False)
     torch = load_embedder("all-MiniLM-L6-v2", backend="torch")
     assert onnx is not torch and onnx.name == torch.name
     assert np.abs(onnx.encode_documents(TEXTS, 2) - torch.encode_documents(TEXTS, 2)).max() < 1e-5
@@ -59,7 +59,7 @@ def test_int8_backend_is_recorded_under_another_name() -> None:
 
 def test_int8_questions_keep_the_fp32_name_and_space() -> None:
     mixed = load_embedder("all-MiniLM-L6-v2", backend="onnx", query_int8=True)
-    fp32 = load_embedder("all-MiniLM-L6-v2", backend="onnx")
+    fp32 = load_embedder("all-MiniLM-L6-v2", backend="onnx", query_int8=False)
     assert mixed.name == fp32.name
     assert np.array_equal(mixed.encode_documents(TEXTS), fp32.encode_documents(TEXTS))
     question = "capital expenditure plans"
