@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from bench.machine import describe
-from bench.proc import free_port
+from bench.proc import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -141,13 +141,8 @@ class Server:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        if self.process is not None:
+            stop(self.process)
 
 
 class Askers:

@@ -1,5 +1,5 @@
-"""Child processes for the benchmarks: measured from outside (wall time, peak memory),
-and the loopback port a server child listens on."""
+"""Child processes for the benchmarks and tests: measured from outside (wall time, peak
+memory), the loopback port a server child listens on, and stopping it."""
 
 from __future__ import annotations
 
@@ -37,3 +37,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask a child to stop (SIGTERM), and kill it if it has not within 15 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)

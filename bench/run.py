@@ -67,6 +67,16 @@ def _rag(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("rag")), *args]
 
 
+def _linked(folder: Path, files: list[Path]) -> Path:
+    """A folder of links to ``files``: a corpus subset without copying transcripts."""
+    folder.mkdir(exist_ok=True)
+    for path in files:
+        link = folder / path.name
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    return folder
+
+
 def _chunks_in(data_dir: Path) -> int:
     from index.store import Store
 
@@ -247,12 +257,7 @@ def main(argv: list[str] | None = None) -> None:
 
     source = args.corpus or corpus_mod.generate(work / "generated", args.limit or 80)
     files = corpus_mod.files_of(source, args.limit)
-    subset = work / "subset"
-    subset.mkdir(exist_ok=True)
-    for path in files:
-        link = subset / path.name
-        if not link.exists():
-            link.symlink_to(path.resolve())
+    subset = _linked(work / "subset", files)
     texts = corpus_mod.chunk_texts(files)
     questions = corpus_mod.QUESTIONS
     load_embedder("all-MiniLM-L6-v2", backend=args.backend)  # export the ONNX model once
@@ -297,12 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     _table("build speed-up (their wall / our wall, medians)", ratios)
 
     final_files = files[: args.final_limit] if args.final_limit else files
-    final_subset = work / "final-subset"
-    final_subset.mkdir(exist_ok=True)
-    for path in final_files:
-        link = final_subset / path.name
-        if not link.exists():
-            link.symlink_to(path.resolve())
+    final_subset = _linked(work / "final-subset", final_files)
     main_dir = work / f"final-{args.backend}"
     first = {"round": "-", **build(final_subset, main_dir, args.backend, True)}
     _table("build with the configured encoders (final retrieval mode)", [first])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 
+from bench.proc import free_port, stop  # noqa: E402
 from rag.engine import Engine  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
@@ -45,12 +45,6 @@ def seed_engine(seed_data_dir: Path) -> Engine:
     return Engine(Settings(data_dir=seed_data_dir))
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Server:
     url: str
@@ -58,13 +52,7 @@ class Server:
     data_dir: Path
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        stop(self.process)
 
 
 def start_server(data_dir: Path, env: dict[str, str] | None = None, timeout: float = 90) -> Server:
