@@ -49,7 +49,7 @@ class KeywordIndex:
             index._set_main(LexicalIndex.load(index.directory))
         except (OSError, ValueError):
             if index.directory.exists() or db.count_chunks():
-                repair = f"keyword index {index.directory.name} was missing; rebuilt it"
+                repair = f"keyword index {index.directory.name} was missing or outdated; rebuilt it"
             index.merge()
         index.refresh()
         return index, repair
