@@ -239,6 +239,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-txtai", action="store_true", help="skip the txtai peer")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new temp dir)")
     parser.add_argument(
+        "--skip-comparison",
+        action="store_true",
+        help="skip the alternated builds (ours without e5, txtai), e.g. after a run that did them",
+    )
+    parser.add_argument(
         "--final-limit",
         type=int,
         help="build the configured (final-mode) index from only the first N transcripts; "
@@ -264,7 +269,7 @@ def main(argv: list[str] | None = None) -> None:
 
     builds: list[dict] = []
     backends = [args.backend, *[b for b in args.compare_backends.split(",") if b]]
-    for round_no in range(args.repeats):
+    for round_no in range(0 if args.skip_comparison else args.repeats):
         for backend in backends:
             data_dir = work / f"build-{backend}-{round_no}"
             builds.append({"round": round_no, **build(subset, data_dir, backend, False)})
@@ -364,12 +369,14 @@ def main(argv: list[str] | None = None) -> None:
     _table("(3) adding one transcript to the largest index", adds)
 
     minilm_dir = work / f"build-{args.backend}-0"
-    minilm = {
-        "chunks_real": _chunks_in(minilm_dir),
-        **ask_latency(minilm_dir, args.backend, questions, args.requests, multilingual=False),
-    }
-    minilm.update(recall_at_10(minilm_dir, questions))
-    _table("(2) POST /ask on the whole real corpus built without e5 (BM25 + MiniLM)", [minilm])
+    minilm: dict = {}
+    if minilm_dir.exists():
+        minilm = {
+            "chunks_real": _chunks_in(minilm_dir),
+            **ask_latency(minilm_dir, args.backend, questions, args.requests, multilingual=False),
+        }
+        minilm.update(recall_at_10(minilm_dir, questions))
+        _table("(2) POST /ask on the whole real corpus built without e5 (BM25 + MiniLM)", [minilm])
 
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

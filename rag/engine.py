@@ -15,8 +15,6 @@ from index.jobs import RebuildJobs
 from index.store import IndexMissingError, Space, Store
 from rag.answers import to_answers
 from rag.chunking import Chunker, ChunkingConfig
-from rag.e5_embedding import NAME as E5_NAME
-from rag.e5_embedding import E5Embedder
 from rag.embedding import Embedder, load_embedder
 from rag.models import Answer, TranscriptInfo
 from rag.retrieval import Filters, Retriever
@@ -31,15 +29,8 @@ class AskResult:
     took_ms: float
 
 
-_E5: E5Embedder | None = None
-
-
 def embedder_for(model: str) -> Embedder:
     """Each model is loaded once per process."""
-    global _E5
-    if model == E5_NAME:
-        _E5 = _E5 or E5Embedder()
-        return _E5
     return load_embedder(model)
 
 

@@ -41,8 +41,8 @@ class Settings(BaseSettings):
     )
     query_int8: bool = Field(
         True,
-        description="Encode questions with the int8 ONNX model (documents stay fp32); "
-        "eval sets scored the same or better.",
+        description="Encode questions for the English encoder with its int8 ONNX model "
+        "(documents stay fp32; eval sets scored the same or better). e5 questions stay fp32.",
     )
     encoder_threads: int = Field(0, ge=0, description="Encoder threads; 0 uses every core.")
     model_cache_dir: Path | None = Field(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from rag.e5_embedding import E5Embedder
+from rag.e5_export import NAME as E5_NAME
+from rag.embedding import load_embedder
 from rag.highlight import highlight
 from rag.lexical import LexicalIndex
 
@@ -48,5 +49,6 @@ def test_no_shared_terms_gives_one_sentence() -> None:
 
 
 def test_embedder_finds_english_for_a_chinese_question() -> None:
-    span = _span("资本开支计划是多少？", answer_start=TEXT.index("A:"), embedder=E5Embedder())
+    e5 = load_embedder(E5_NAME)
+    span = _span("资本开支计划是多少？", answer_start=TEXT.index("A:"), embedder=e5)
     assert "380 billion" in span
