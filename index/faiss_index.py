@@ -35,7 +35,9 @@ import faiss
 import numpy as np
 
 DEFAULT_ANN_THRESHOLD = 25_000
-DEFAULT_NPROBE = 32
+DEFAULT_NPROBE = 48
+"""Recall@10 against exact search, MiniLM questions: 0.968 on the 65,097 real chunks of
+the earnings-call corpus (0.940 at 32, 0.976 at 64) and 0.996 at 1M; 1.4 ms a search at 65k."""
 RETRAIN_GROWTH = 4
 TRAIN_POINTS_PER_LIST = 64
 COMPACT_FRACTION = 0.25

@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     ann_threshold: int = Field(
         25_000, ge=1, description="Vectors beyond which search turns approximate (IVF)."
     )
-    ann_nprobe: int = Field(32, ge=1, description="IVF clusters scanned per question.")
+    ann_nprobe: int = Field(
+        48, ge=1, description="IVF clusters scanned per question (recall@10 0.968 at 65k chunks)."
+    )
     chunk_words: int = Field(120, ge=20, description="Target words per window of long text.")
     chunk_overlap_words: int = Field(20, ge=0, description="Words repeated between windows.")
     max_chunk_chars: int = Field(1500, ge=200, description="Hard cap on a chunk's cited span.")
