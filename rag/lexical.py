@@ -34,6 +34,7 @@ _TOKEN = re.compile(
 # Single letters stay: meeting speakers are "PhD D", "Grad B".
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) - {"d", "m", "o", "y"}
 _META = "lexical.json"
+_NO_TERMS = " "
 TOKENIZER_VERSION = 2
 """Bumped when terms or scoring change; an index saved by another version is rebuilt on open."""
 K1, B = 0.9, 0.4
@@ -101,8 +102,13 @@ class LexicalIndex:
     def build(cls, ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
         if len(ids) != len(texts):
             raise ValueError(f"{len(ids)} ids for {len(texts)} texts")
+        terms = [tokenize(t) for t in texts]
+        if not any(terms):
+            # bm25s cannot index an empty vocabulary (texts of punctuation only); a term
+            # no tokenizer emits keeps the index valid and matches no question.
+            terms = [[_NO_TERMS]] * len(terms)
         bm25 = bm25s.BM25(k1=K1, b=B)
-        bm25.index([tokenize(t) for t in texts], show_progress=False)
+        bm25.index(terms, show_progress=False)
         return cls(bm25, np.asarray(ids, dtype=np.int64))
 
     def __len__(self) -> int:

@@ -73,3 +73,10 @@ def test_save_and_load_round_trip(index: LexicalIndex, tmp_path: Path) -> None:
 def test_build_rejects_mismatched_lengths() -> None:
     with pytest.raises(ValueError):
         LexicalIndex.build([1, 2], ["only one"])
+
+
+def test_texts_without_a_single_term_still_make_an_index() -> None:
+    index = LexicalIndex.build([1, 2], ["= \u0088", "!!!"])
+    assert len(index) == 2
+    assert index.search("anything at all", 5) == []
+    assert index.search(" ", 5) == []
