@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import shutil
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -26,6 +25,7 @@ import numpy as np
 
 from index.database import Database
 from index.keyword_index import KeywordIndex
+from index.locking import ReadWriteLock
 from index.vectors import VectorIndex, create_vector_index, load_vector_index
 from rag.models import Chunk, ChunkKind, StoredChunk, TranscriptInfo
 
@@ -130,7 +130,7 @@ class Store:
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(self.data_dir / "store.sqlite")
-        self._lock = threading.Lock()
+        self._lock = ReadWriteLock()
         self._vectors: dict[str, VectorIndex] = {}
         self._keywords: KeywordIndex | None = None
         self._spaces: list[Space] = []
@@ -272,7 +272,7 @@ class Store:
             if spaces:
                 keywords, fixed_keywords = KeywordIndex.open(self.db, self.data_dir, generation)
                 repairs.extend([fixed_keywords] if fixed_keywords else [])
-            with self._lock:
+            with self._lock.write():
                 self._vectors, self._keywords, self._spaces = loaded, keywords, spaces
             self._loaded_version = version
             return repairs
@@ -315,7 +315,7 @@ class Store:
     def search(self, space: str, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         self._refresh_if_stale()
         self._require_built()
-        with self._lock:
+        with self._lock.read():
             index = self._vectors.get(space)
             if index is None:
                 return []
@@ -325,12 +325,12 @@ class Store:
     def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
         self._refresh_if_stale()
         self._require_built()
-        with self._lock:
+        with self._lock.read():
             keywords = self._keywords
         return keywords.search(query, k) if keywords else []
 
     def keyword_idf(self, terms: list[str]) -> dict[str, float]:
-        with self._lock:
+        with self._lock.read():
             keywords = self._keywords
         return keywords.idf(terms) if keywords else {}
 
@@ -378,7 +378,7 @@ class Store:
 
     def _save_live(self, generation: int) -> None:
         """Persist the live indexes after an in-place write, noting the version they reflect."""
-        with self._lock:
+        with self._lock.write():
             for space in self.spaces:
                 self._vectors[space.name].save(self._vectors_path(space.name, generation))
             if self._keywords is not None:
@@ -404,7 +404,7 @@ class Store:
                 tid = self.db.insert_transcript(
                     tx, new.name, new.format, new.sha256, new.text, new.source
                 )
-                with self._lock:
+                with self._lock.write():
                     self._insert_indexed(tx, generation, tid, new.indexed, spaces, self._vectors)
                 self.db.bump_version(tx)
             self._save_live(generation)
@@ -423,7 +423,7 @@ class Store:
                 self.db.bump_version(tx)
             if not deleted:
                 return False
-            with self._lock:
+            with self._lock.write():
                 for index in self._vectors.values():
                     index.remove(ids)
             self._save_live(self.db.generation)
@@ -457,7 +457,7 @@ class Store:
                     targets[space.name].save(self._vectors_path(space.name, generation))
                 rows = self.db.keyword_rows(generation)
                 keywords = KeywordIndex.write_new(self.db, rows, self.data_dir, generation)
-            with self._lock:
+            with self._lock.write():
                 self._vectors, self._keywords, self._spaces = targets, keywords, list(spaces)
             self._loaded_version = self.db.version
             for space in old_spaces:

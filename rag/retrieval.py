@@ -9,6 +9,7 @@ passage gets a confidence and a highlight.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from rag.models import StoredChunk
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
 UNKNOWN_TERM_IDF = 8.0
 """Weight, in confidence, of a question word the transcripts never use."""
+_WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="retrieval")
 
 
 @dataclass(frozen=True)
@@ -86,21 +88,23 @@ class Retriever:
             return SearchResult([], answerable=False)
         depth = max(50, top_k * 5) if allowed is None else max(500, top_k * 50)
         primary, multilingual = self._families()
-        queries = {
-            model: self.embedders[model].encode_query(question)
-            for model in {s.model for s in primary + multilingual}
-        }
-
-        def keep(ranking: Ranking) -> Ranking:
-            return ranking if allowed is None else [p for p in ranking if p[0] in allowed]
-
-        def family(spaces: list[Space]) -> Ranking:
-            views = [self.store.search(s.name, queries[s.model], depth) for s in spaces]
-            return keep(best_of_views(*views))
-
-        lexical = keep(self.store.keyword_search(question, depth))
-        dense = family(primary)
-        multi = family(multilingual) if multilingual else []
+        # The second encoder's family (encode, then search) runs beside the first's and the
+        # keyword search: onnxruntime and FAISS let go of the GIL, so both cores work.
+        pending = (
+            _WORKERS.submit(self._rank_family, multilingual, question, depth)
+            if multilingual
+            else None
+        )
+        queries, dense = self._rank_family(primary, question, depth)
+        lexical = self.store.keyword_search(question, depth)
+        multi: Ranking = []
+        if pending is not None:
+            more, multi = pending.result()
+            queries.update(more)
+        if allowed is not None:
+            lexical, dense, multi = (
+                [p for p in ranking if p[0] in allowed] for ranking in (lexical, dense, multi)
+            )
         ranking = {
             "bm25": lambda: lexical,
             "dense": lambda: dense,
@@ -122,6 +126,14 @@ class Retriever:
             for (chunk, score), conf in zip(kept, confidences, strict=True)
         ]
         return SearchResult(hits, bool(hits) and calibration.answerable(hits[0].confidence))
+
+    def _rank_family(
+        self, spaces: list[Space], question: str, depth: int
+    ) -> tuple[dict[str, np.ndarray], Ranking]:
+        """The question encoded by the spaces' model(s), and their views' best-of ranking."""
+        queries = {m: self.embedders[m].encode_query(question) for m in {s.model for s in spaces}}
+        views = [self.store.search(s.name, queries[s.model], depth) for s in spaces]
+        return queries, best_of_views(*views)
 
     def _confidences(
         self,

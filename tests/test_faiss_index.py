@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.faiss_index import FaissIndex
+from index.faiss_index import FaissIndex, nlist_for
 
 DIM = 32
 
@@ -66,6 +66,21 @@ def test_growing_past_the_threshold_switches_to_ivf_with_high_recall(tmp_path: P
     loaded = FaissIndex.load(tmp_path / "v.faiss", nprobe=16)
     assert loaded.kind == "ivf" and len(loaded) == 5990
     assert _top_ids(loaded, queries[:20]) == _top_ids(index, queries[:20])
+
+
+def test_an_index_that_outgrows_its_clusters_retrains_them_on_save(tmp_path: Path) -> None:
+    vectors = _clustered(12000)
+    ids = np.arange(12000, dtype=np.int64)
+    index = FaissIndex.create(DIM, ann_threshold=2000, nprobe=16)
+    index.add(ids[:2001], vectors[:2001])
+    assert index.clusters == nlist_for(2001)
+    index.add(ids[2001:], vectors[2001:])
+    assert index.clusters == nlist_for(2001)
+    index.save(tmp_path / "v.faiss")
+    assert index.clusters == nlist_for(12000) > nlist_for(2001)
+    loaded = FaissIndex.load(tmp_path / "v.faiss", nprobe=16)
+    assert loaded.clusters == nlist_for(12000) and len(loaded) == 12000
+    assert loaded.search(vectors[5000], 1)[1][0] == 5000
 
 
 def test_small_writes_append_to_the_file_and_replay_on_load(tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex, Tokenizer
+from rag.lexical import LexicalIndex, Tokenizer, top_k
 
 DOCS = {
     101: "Alibaba Cloud revenue grew 34% year-on-year, driven by AI demand.",
@@ -80,3 +81,14 @@ def test_texts_without_a_single_term_still_make_an_index() -> None:
     assert len(index) == 2
     assert index.search("anything at all", 5) == []
     assert index.search(" ", 5) == []
+
+
+@pytest.mark.parametrize("n", [1, 7, 100, 20_000])
+def test_top_k_finds_the_highest_scores_best_first(n: int) -> None:
+    rng = np.random.default_rng(n)
+    scores = np.round(rng.random(n) * (rng.random(n) < 0.3), 2).astype(np.float32)
+    for k in (1, 5, 50):
+        top = top_k(scores, k)
+        assert len(top) == min(k, n)
+        assert np.all(np.diff(scores[top]) <= 0)
+        assert np.array_equal(scores[top], np.sort(scores)[::-1][: min(k, n)])
