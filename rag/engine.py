@@ -110,6 +110,7 @@ class Engine:
         return self.store.get_transcript(transcript_id)
 
     def warm_up(self) -> None:
-        """Load the encoders and run one query so the first user question is fast."""
+        """Load the encoders and the dictionary, so the first user question is fast."""
         if self.store.is_built:
             self.ask("warm up", 1)
+            self.ask("预热", 1)

@@ -2,8 +2,9 @@
 
 Every configured vector space and the keyword index each rank chunks; the
 views of one encoder (a chunk's text, a Q&A pair's question alone) count by
-their best. The lists are fused (``rag.fusion``), overlaps dropped, and each
-passage gets a confidence and a highlight.
+their best. The keyword index also gets the English senses of a question's
+Chinese words (``rag.translation``). The lists are fused (``rag.fusion``),
+overlaps dropped, and each passage gets a confidence and a highlight.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, fuse, rrf
 from rag.highlight import highlight
 from rag.models import StoredChunk
+from rag.translation import keyword_query
 
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
 UNKNOWN_TERM_IDF = 8.0
@@ -96,7 +98,8 @@ class Retriever:
             else None
         )
         queries, dense = self._rank_family(primary, question, depth)
-        lexical = self.store.keyword_search(question, depth)
+        keywords = keyword_query(question)
+        lexical = self.store.keyword_search(keywords, depth)
         multi: Ranking = []
         if pending is not None:
             more, multi = pending.result()
@@ -122,7 +125,7 @@ class Retriever:
         scored = dict(multi if multilingual else dense)
         confidences = self._confidences(question, kept, multilingual or primary, queries, scored)
         hits = [
-            Hit(chunk, score, conf, self._highlight(question, chunk))
+            Hit(chunk, score, conf, self._highlight(keywords, chunk))
             for (chunk, score), conf in zip(kept, confidences, strict=True)
         ]
         return SearchResult(hits, bool(hits) and calibration.answerable(hits[0].confidence))
@@ -161,12 +164,14 @@ class Retriever:
             out.append(round(calibration.confidence(best[chunk.id], coverage), 4))
         return out
 
-    def _highlight(self, question: str, chunk: StoredChunk) -> tuple[int, int]:
+    def _highlight(self, keywords: str, chunk: StoredChunk) -> tuple[int, int]:
+        """The best sentences for the question's keywords (with their English senses, so a
+        Chinese question marks the English sentence that answers it)."""
         answer_start = None
         if chunk.question and chunk.text.startswith(chunk.question):
             answer_start = chunk.start + len(chunk.question)
         local = highlight(
-            question,
+            keywords,
             chunk.text,
             0,
             len(chunk.text),

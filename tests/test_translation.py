@@ -1,0 +1,25 @@
+"""English senses for Chinese question words, from CC-CEDICT."""
+
+from __future__ import annotations
+
+from rag.lexical import tokenize
+from rag.translation import chinese_words, english_terms, keyword_query
+
+
+def test_words_are_the_longest_dictionary_matches() -> None:
+    words = chinese_words("阿里巴巴的资本开支计划是多少？")
+    assert words[0] == "阿里巴巴"
+    assert {"资本", "开支", "计划"} <= set(words)
+
+
+def test_content_words_bring_their_english_senses_and_stop_words_none() -> None:
+    terms = set(tokenize(english_terms("阿里巴巴的资本开支计划是多少？")))
+    assert {"alibaba", "capit", "expenditur", "plan"} <= terms
+    assert not {"correct", "true", "much"} & terms  # 是 and 多少 are stop words
+
+
+def test_questions_without_chinese_are_left_alone() -> None:
+    assert english_terms("What is the capex plan?") == ""
+    assert keyword_query("What is the capex plan?") == "What is the capex plan?"
+    mixed = keyword_query("千问 users?")
+    assert mixed.startswith("千问 users?") and "thousand" in mixed
