@@ -41,15 +41,19 @@ class Engine:
         self.rebuilds = RebuildJobs(self.rebuild)
 
     def configured_spaces(self) -> list[Space]:
-        """The vector spaces new text is embedded in, from settings."""
+        """The vector spaces new text is embedded in, from settings.
+
+        A space records the encoder's own name ("<model>+int8" for int8 documents), so
+        vectors of another precision are never mixed in or served from the cache.
+        """
         s = self.settings
         models = [s.model] + ([s.multilingual_model] if s.multilingual_model else [])
         spaces = []
         for family, model in zip(("dense", "multilingual"), models, strict=False):
-            dim = embedder_for(model).dim
-            spaces.append(Space(family, model, "text", dim))
+            embedder = embedder_for(model)
+            spaces.append(Space(family, embedder.name, "text", embedder.dim))
             if s.question_vectors:
-                spaces.append(Space(f"{family}_question", model, "question", dim))
+                spaces.append(Space(f"{family}_question", embedder.name, "question", embedder.dim))
         return spaces
 
     def missing_index(self) -> IndexMissingError:

@@ -9,7 +9,7 @@ from index.store import Indexed, ModelMismatchError, NewTranscript, Store
 from rag.chunking import Chunker
 from rag.engine import Engine
 from rag.formats import parse
-from rag.settings import Settings
+from rag.settings import Settings, get_settings
 from tests.conftest import SEEDS
 
 
@@ -99,3 +99,18 @@ def test_delete_removes_transcript_and_vectors(engine: Engine) -> None:
 def test_a_fresh_store_is_not_built(tmp_path: Path) -> None:
     store = Store(tmp_path)
     assert not store.is_built and store.spaces == [] and store.repairs == []
+
+
+def test_int8_documents_are_recorded_as_their_own_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RAG_BACKEND", "onnx-int8")
+    get_settings.cache_clear()
+    try:
+        spaces = Engine(Settings(data_dir=tmp_path, multilingual_model="")).configured_spaces()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert {s.model for s in spaces} == {"all-MiniLM-L6-v2+int8"}
+    fp32 = Engine(Settings(data_dir=tmp_path, multilingual_model="")).configured_spaces()
+    assert {s.model for s in fp32} == {"all-MiniLM-L6-v2"}
