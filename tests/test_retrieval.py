@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 from rag.engine import Engine
 from rag.models import StoredChunk
 from rag.retrieval import drop_overlaps
@@ -34,3 +36,23 @@ def test_answers_are_ranked_and_never_overlap(seed_engine: Engine) -> None:
     spans = sorted((a.citation.start, a.citation.end) for a in answers)
     for (_, e1), (s2, _) in zip(spans, spans[1:], strict=False):
         assert s2 >= e1
+
+
+def test_concurrent_questions_get_the_answers_asked_alone(seed_engine: Engine) -> None:
+    """Each question's two encoder families run on two threads and searches share the store's
+    lock, so many questions at once must not mix their vectors or rankings."""
+    questions = [
+        "How did cloud revenue grow?",
+        "阿里巴巴的资本开支计划是多少？",
+        "What did they say about an AI bubble?",
+        "What is the Qianwen app?",
+    ]
+
+    def cited(question: str) -> list[tuple[int, int]]:
+        answers = seed_engine.ask(question, 5).answers
+        return [(a.citation.start, a.citation.end) for a in answers]
+
+    alone = {q: cited(q) for q in questions}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        together = list(pool.map(cited, questions * 6))
+    assert together == [alone[q] for q in questions * 6]
