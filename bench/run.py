@@ -162,7 +162,7 @@ def recall_at_10(data_dir: Path, questions: list[str], space_name: str = "dense"
     from index.faiss_index import FaissIndex
     from index.store import Store
     from index.vectors import load_vector_index
-    from rag.engine import embedder_for
+    from rag.embedding import stored_embedder
 
     store = Store(data_dir)
     space = next(s for s in store.spaces if s.name == space_name)
@@ -170,7 +170,7 @@ def recall_at_10(data_dir: Path, questions: list[str], space_name: str = "dense"
     exact = FaissIndex.create(index.dim, ann_threshold=2**62)
     ids, vectors = index._contents()
     exact.add(ids, vectors)
-    embedder = embedder_for(space.model)
+    embedder = stored_embedder(space.model)
     recalls, approx_ms, exact_ms = [], [], []
     for question in questions:
         query = embedder.encode_query(question)
@@ -242,7 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", default="10000,100000,1000000", help="index sizes for /ask")
     parser.add_argument("--requests", type=int, default=300, help="POST /ask calls per size")
     parser.add_argument("--repeats", type=int, default=1, help="alternated build rounds")
-    parser.add_argument("--backend", default="onnx", help="our encoder backend")
+    parser.add_argument(
+        "--backend", default="auto", help="our document encoder backend (auto: as RAG_BACKEND)"
+    )
     parser.add_argument("--compare-backends", default="", help="also build with these, e.g. torch")
     parser.add_argument("--no-txtai", action="store_true", help="skip the txtai peer")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a new temp dir)")
@@ -259,9 +261,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    from rag.embedding import _minilm_path, load_embedder
+    from rag.embedding import _minilm_path, load_embedder, resolve_backend
     from rag.settings import Settings
 
+    args.backend = resolve_backend(args.backend)
     work = args.work or Path(tempfile.mkdtemp(prefix="rag-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     machine = describe()

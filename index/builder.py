@@ -60,7 +60,7 @@ class Indexer:
         spaces: Sequence[Space],
         embedders: Mapping[str, Embedder],
         chunker: Chunker,
-        batch_size: int = 32,
+        batch_size: int | None = None,
     ) -> None:
         self.store = store
         self.spaces = list(spaces)

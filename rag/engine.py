@@ -15,7 +15,7 @@ from index.jobs import RebuildJobs
 from index.store import IndexMissingError, Space, Store
 from rag.answers import to_answers
 from rag.chunking import Chunker, ChunkingConfig
-from rag.embedding import Embedder, load_embedder
+from rag.embedding import base_model, load_embedder, stored_embedder
 from rag.models import Answer, TranscriptInfo
 from rag.retrieval import Filters, Retriever
 from rag.settings import Settings
@@ -29,11 +29,6 @@ class AskResult:
     took_ms: float
 
 
-def embedder_for(model: str) -> Embedder:
-    """Each model is loaded once per process."""
-    return load_embedder(model)
-
-
 class Engine:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -44,13 +39,21 @@ class Engine:
         """The vector spaces new text is embedded in, from settings.
 
         A space records the encoder's own name ("<model>+int8" for int8 documents), so
-        vectors of another precision are never mixed in or served from the cache.
+        vectors of another precision are never mixed in or served from the cache. With
+        the ``auto`` backend an index keeps the precision it was built with, so an
+        upgrade or a move to another CPU never refuses an upload; name a backend and
+        rebuild to change it.
         """
         s = self.settings
         models = [s.model] + ([s.multilingual_model] if s.multilingual_model else [])
+        stored = {space.name: space.model for space in self.store.spaces}
         spaces = []
         for family, model in zip(("dense", "multilingual"), models, strict=False):
-            embedder = embedder_for(model)
+            kept = stored.get(family)
+            if s.backend == "auto" and kept is not None and base_model(kept) == model:
+                embedder = stored_embedder(kept, s.backend)
+            else:
+                embedder = load_embedder(model, s.backend)
             spaces.append(Space(family, embedder.name, "text", embedder.dim))
             if s.question_vectors:
                 spaces.append(Space(f"{family}_question", embedder.name, "question", embedder.dim))
@@ -70,12 +73,14 @@ class Engine:
 
     def indexer(self) -> Indexer:
         spaces = self.configured_spaces()
-        embedders = {s.model: embedder_for(s.model) for s in spaces}
+        embedders = {s.model: stored_embedder(s.model, self.settings.backend) for s in spaces}
         return Indexer(self.store, spaces, embedders, self.chunker, self.settings.batch_size)
 
     def retriever(self, mode: str | None = None) -> Retriever:
         """Questions are encoded by the models that built the index, whatever settings say."""
-        embedders = {s.model: embedder_for(s.model) for s in self.store.spaces}
+        embedders = {
+            s.model: stored_embedder(s.model, self.settings.backend) for s in self.store.spaces
+        }
         return Retriever(self.store, embedders, mode or self.settings.retrieval_mode)
 
     def ask(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from rag.embedding import load_embedder
 from tests.conftest import DATA, Server, start_server
 
 
@@ -49,7 +50,7 @@ def test_transcripts_health_and_404(seed_server: Server) -> None:
         "transcripts": 1,
         "chunks": listed[0]["chunks"],
         "vectors": listed[0]["chunks"],
-        "model": "all-MiniLM-L6-v2",
+        "model": load_embedder("all-MiniLM-L6-v2").name,
     }
     missing = httpx.get(seed_server.url + "/transcripts/999")
     assert missing.status_code == 404 and "999" in missing.json()["detail"]

@@ -7,8 +7,10 @@ from rag.embedding import (
     EmbeddingError,
     _minilm_path,
     default_cache_dir,
+    has_fast_bf16,
     load_embedder,
     onnx_model_files,
+    resolve_backend,
 )
 
 
@@ -77,3 +79,28 @@ def test_onnx_export_happens_once_and_is_reused() -> None:
     stamp = model.stat().st_mtime_ns
     assert onnx_model_files(Path(_minilm_path()), default_cache_dir(), int8=False) == model
     assert model.stat().st_mtime_ns == stamp and not list(model.parent.glob("*.tmp"))
+
+
+def test_bf16_documents_are_recorded_under_another_name_and_keep_fp32_questions() -> None:
+    bf16 = load_embedder("all-MiniLM-L6-v2", backend="bf16", query_int8=False)
+    fp32 = load_embedder("all-MiniLM-L6-v2", backend="onnx", query_int8=False)
+    assert bf16.name == "all-MiniLM-L6-v2+bf16"
+    assert load_embedder("all-MiniLM-L6-v2+bf16", query_int8=False) is bf16
+    cosines = (bf16.encode_documents(TEXTS) * fp32.encode_documents(TEXTS)).sum(axis=1)
+    assert 0.9995 < cosines.min() and cosines.max() < 1 + 1e-6
+    question = "how fast did revenue grow"
+    assert np.array_equal(bf16.encode_query(question), fp32.encode_query(question))
+
+
+def test_batches_do_not_change_vectors() -> None:
+    """Texts are sorted by token count and padded per batch; the padding must not leak."""
+    bf16 = load_embedder("all-MiniLM-L6-v2", backend="bf16")
+    fp32 = load_embedder("all-MiniLM-L6-v2", backend="onnx")
+    for embedder in (bf16, fp32):
+        alone = np.stack([embedder.encode_documents([t])[0] for t in TEXTS])
+        assert np.abs(embedder.encode_documents(TEXTS, batch_size=3) - alone).max() < 2e-3
+
+
+def test_auto_backend_follows_the_cpu() -> None:
+    assert resolve_backend("auto") == ("bf16" if has_fast_bf16() else "onnx")
+    assert resolve_backend("onnx-int8") == "onnx-int8"

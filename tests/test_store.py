@@ -7,6 +7,7 @@ import pytest
 
 from index.store import Indexed, ModelMismatchError, NewTranscript, Store
 from rag.chunking import Chunker
+from rag.embedding import load_embedder, resolve_backend
 from rag.engine import Engine
 from rag.formats import parse
 from rag.settings import Settings, get_settings
@@ -33,9 +34,10 @@ def test_reopened_data_dir_answers_the_same(seed_engine: Engine, seed_data_dir: 
 
 def test_store_records_its_spaces_and_refuses_another_model(engine: Engine, seed_text: str) -> None:
     spaces = engine.store.spaces
+    minilm = load_embedder("all-MiniLM-L6-v2").name
     assert [(s.name, s.model) for s in spaces][:2] == [
-        ("dense", "all-MiniLM-L6-v2"),
-        ("dense_question", "all-MiniLM-L6-v2"),
+        ("dense", minilm),
+        ("dense_question", minilm),
     ]
     assert all(s.dim == 384 for s in spaces)
     chunks = Chunker().chunk(parse(seed_text, filename="x.txt"))
@@ -112,5 +114,26 @@ def test_int8_documents_are_recorded_as_their_own_model(
         monkeypatch.undo()
         get_settings.cache_clear()
     assert {s.model for s in spaces} == {"all-MiniLM-L6-v2+int8"}
-    fp32 = Engine(Settings(data_dir=tmp_path, multilingual_model="")).configured_spaces()
-    assert {s.model for s in fp32} == {"all-MiniLM-L6-v2"}
+    settings = Settings(data_dir=tmp_path, multilingual_model="", backend="onnx")
+    assert {s.model for s in Engine(settings).configured_spaces()} == {"all-MiniLM-L6-v2"}
+
+
+def test_auto_backend_keeps_the_precision_an_index_was_built_with(
+    tmp_path: Path, seed_text: str
+) -> None:
+    """An index from another CPU (or an older version) still takes uploads under ``auto``."""
+    other = "bf16" if resolve_backend("auto") == "onnx" else "onnx"
+    built = Engine(Settings(data_dir=tmp_path, multilingual_model="", backend=other))
+    built.add_text("seed.txt", seed_text)
+    names = {s.model for s in built.store.spaces}
+    auto = Engine(Settings(data_dir=tmp_path, multilingual_model="", backend="auto"))
+    assert {s.model for s in auto.configured_spaces()} == names
+    assert auto.add_text("again.txt", seed_text + "\nOne more line.").created
+    assert {s.model for s in Store(tmp_path).spaces} == names
+    fresh = Engine(Settings(data_dir=tmp_path / "new", multilingual_model="", backend="auto"))
+    assert {s.model for s in fresh.configured_spaces()} != names
+    named = Engine(
+        Settings(data_dir=tmp_path, multilingual_model="", backend=resolve_backend("auto"))
+    )
+    with pytest.raises(ModelMismatchError, match="rebuild"):
+        named.add_text("third.txt", seed_text + "\nAnother line.")
