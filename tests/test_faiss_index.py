@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 
-from index.faiss_index import FaissIndex, nlist_for
+from index.faiss_index import SCAN_BUDGET, FaissIndex, nlist_for, nprobe_for
 
 DIM = 32
 
@@ -140,3 +141,45 @@ def test_large_deltas_and_other_writers_force_an_atomic_rewrite(tmp_path: Path) 
     index.save(path)
     assert sorted(FaissIndex.load(path).ids().tolist()) == sorted(index.ids().tolist())
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_question_scans_a_quarter_of_the_clusters_within_a_budget() -> None:
+    assert nprobe_for(1024, 65_000) == 256
+    assert nprobe_for(2048, 200_000) == 335
+    assert nprobe_for(256, 20_000) == 128
+    assert nprobe_for(4096, 1_000_000) == 4096 * SCAN_BUDGET // 1_000_000
+    assert nprobe_for(4096, 1_000_000, floor=200) == 200
+    assert nprobe_for(40, 2_000) == 40
+
+
+def test_the_scan_follows_the_index_as_it_grows_and_reloads(tmp_path: Path) -> None:
+    vectors = _clustered(8000)
+    ids = np.arange(8000, dtype=np.int64)
+    index = FaissIndex.create(DIM, ann_threshold=2000, nprobe=4)
+    index.add(ids[:4000], vectors[:4000])
+    assert index._index.nprobe == nprobe_for(index.clusters, 4000, 4) > 4
+    assert index._index.max_codes == 2 * SCAN_BUDGET
+    index.add(ids[4000:], vectors[4000:])
+    index.save(tmp_path / "v.faiss")
+    loaded = FaissIndex.load(tmp_path / "v.faiss", nprobe=4)
+    assert loaded._index.nprobe == nprobe_for(loaded.clusters, 8000, 4) == index._index.nprobe
+
+
+def test_ivf_keeps_fp16_vectors_and_still_reads_fp32_files(tmp_path: Path) -> None:
+    vectors = _clustered(3000)
+    ids = np.arange(3000, dtype=np.int64) + 10
+    index = FaissIndex.create(DIM, ann_threshold=1000)
+    index.add(ids, vectors)
+    assert int(index._index.code_size) == 2 * DIM
+    held_ids, held = index._contents()
+    order = np.argsort(held_ids)
+    assert np.abs(held[order] - vectors).max() < 1e-3
+    old = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, 16, faiss.METRIC_INNER_PRODUCT)
+    old.train(vectors)
+    old.add_with_ids(vectors, ids)
+    faiss.write_index(old, str(tmp_path / "old.faiss"))
+    loaded = FaissIndex.load(tmp_path / "old.faiss")
+    assert loaded.kind == "ivf" and int(loaded._index.code_size) == 4 * DIM
+    old_ids, old_vectors = loaded._contents()
+    assert np.array_equal(old_vectors[np.argsort(old_ids)], vectors)
+    assert loaded.search(vectors[7], 1)[1][0] == 17
