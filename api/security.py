@@ -71,22 +71,28 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def require_read(request: Request, credentials: Credentials) -> None:
+# The checks below are async only so that FastAPI runs them on the event loop: they
+# never wait, and a plain ``def`` dependency costs every request a worker-thread hop.
+
+
+async def require_read(request: Request, credentials: Credentials) -> None:
     """Reads: open unless ``RAG_READ_KEY`` is set; then the read key or the API key."""
     _check(read_keys(_settings(request)), credentials)
 
 
-def require_write(request: Request, credentials: Credentials) -> None:
+async def require_write(request: Request, credentials: Credentials) -> None:
     """Writes: the API key when one is set."""
     _check(write_keys(_settings(request)), credentials)
 
 
-def require_for_method(request: Request, credentials: Credentials) -> None:
+async def require_for_method(request: Request, credentials: Credentials) -> None:
     """A resource's reads (GET) need read access, its changes (POST, DELETE) write access."""
-    if request.method in SAFE_METHODS:
-        require_read(request, credentials)
-    else:
-        require_write(request, credentials)
+    _check(
+        read_keys(_settings(request))
+        if request.method in SAFE_METHODS
+        else write_keys(_settings(request)),
+        credentials,
+    )
 
 
 def is_loopback(host: str) -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models import StoredChunk, TranscriptInfo
+from rag.models import ChunkSpan, StoredChunk, TranscriptInfo
 
 MIGRATIONS = [
     """
@@ -308,6 +308,21 @@ class Database:
             .fetchall()
         )
         return {row[0]: StoredChunk(*row) for row in rows}
+
+    def chunk_spans(self, ids: list[int]) -> dict[int, ChunkSpan]:
+        """Cheaper than ``get_chunks``: no transcript text is read to cut a chunk's out."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = (
+            self.connect()
+            .execute(
+                f"SELECT id, transcript_id, start, end FROM chunks WHERE id IN ({marks})",
+                [int(i) for i in ids],
+            )
+            .fetchall()
+        )
+        return {row[0]: ChunkSpan(*row) for row in rows}
 
     def chunk_ids(self, generation: int) -> np.ndarray:
         rows = (

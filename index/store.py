@@ -27,7 +27,7 @@ from index.database import Database
 from index.keyword_index import KeywordIndex
 from index.locking import ReadWriteLock
 from index.vectors import VectorIndex, create_vector_index, load_vector_index
-from rag.models import Chunk, ChunkKind, StoredChunk, TranscriptInfo
+from rag.models import Chunk, ChunkKind, ChunkSpan, StoredChunk, TranscriptInfo
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +336,9 @@ class Store:
 
     def get_chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
         return self.db.get_chunks(ids)
+
+    def chunk_spans(self, ids: list[int]) -> dict[int, ChunkSpan]:
+        return self.db.chunk_spans(ids)
 
     def vectors_of(self, space: Space, ids: list[int]) -> dict[int, np.ndarray]:
         return self.db.space_vectors(space.name, space.model, ids, space.dim)

@@ -67,6 +67,16 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class ChunkSpan:
+    """Where a stored chunk lies, without its text: enough to rank and drop overlaps."""
+
+    id: int
+    transcript_id: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class StoredChunk:
     """A chunk as the store returns it, with its ids and its transcript's name."""
 

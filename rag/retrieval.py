@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from rag import confidence as calibration
 from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, fuse, rrf
 from rag.highlight import highlight
-from rag.models import StoredChunk
+from rag.models import ChunkSpan, StoredChunk
 from rag.translation import keyword_query
 
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
@@ -53,13 +54,25 @@ class SearchResult:
     answerable: bool
 
 
-def _overlaps(a: StoredChunk, b: StoredChunk) -> bool:
+class _Located(Protocol):
+    @property
+    def transcript_id(self) -> int: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+
+
+L = TypeVar("L", bound=_Located)
+
+
+def _overlaps(a: _Located, b: _Located) -> bool:
     return a.transcript_id == b.transcript_id and a.start < b.end and b.start < a.end
 
 
-def drop_overlaps(ranked: list[tuple[StoredChunk, float]]) -> list[tuple[StoredChunk, float]]:
+def drop_overlaps(ranked: list[tuple[L, float]]) -> list[tuple[L, float]]:
     """Keep the best-ranked of any chunks that share characters, so no passage shows twice."""
-    kept: list[tuple[StoredChunk, float]] = []
+    kept: list[tuple[L, float]] = []
     for chunk, score in ranked:
         if not any(_overlaps(chunk, k) for k, _ in kept):
             kept.append((chunk, score))
@@ -119,9 +132,13 @@ class Retriever:
             "final": lambda: fuse({"lexical": lexical, "dense": dense, "multilingual": multi}),
         }[self.mode]()
 
+        # Overlaps are dropped on positions alone; only the passages kept have their text
+        # cut out of the transcripts (the costly part of reading a chunk).
         head = ranking[: top_k * 3 + 10]
-        chunks = self.store.get_chunks([cid for cid, _ in head])
-        kept = drop_overlaps([(chunks[cid], s) for cid, s in head if cid in chunks])[:top_k]
+        spans: dict[int, ChunkSpan] = self.store.chunk_spans([cid for cid, _ in head])
+        picked = drop_overlaps([(spans[cid], s) for cid, s in head if cid in spans])[:top_k]
+        chunks = self.store.get_chunks([span.id for span, _ in picked])
+        kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]
         scored = dict(multi if multilingual else dense)
         confidences = self._confidences(question, kept, multilingual or primary, queries, scored)
         hits = [

@@ -32,6 +32,16 @@ def test_reopened_data_dir_answers_the_same(seed_engine: Engine, seed_data_dir: 
     assert _answers(reopened, question) == before
 
 
+def test_chunk_spans_locate_the_chunks_without_their_text(seed_engine: Engine) -> None:
+    store = seed_engine.store
+    ids = [int(i) for i in store.db.chunk_ids(store.db.generation)] + [10**12]
+    spans, chunks = store.chunk_spans(ids), store.get_chunks(ids)
+    assert len(spans) == len(ids) - 1 > 0 and 10**12 not in spans
+    assert {i: (s.transcript_id, s.start, s.end) for i, s in spans.items()} == {
+        i: (c.transcript_id, c.start, c.end) for i, c in chunks.items()
+    }
+
+
 def test_store_records_its_spaces_and_refuses_another_model(engine: Engine, seed_text: str) -> None:
     spaces = engine.store.spaces
     minilm = load_embedder("all-MiniLM-L6-v2").name
