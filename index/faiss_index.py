@@ -2,25 +2,39 @@
 
 Exact inner product (``IndexIDMap2(IndexFlatIP)``) costs about 0.25 ms per
 thousand vectors a question on one busy core (15 ms at 58k), so beyond
-``ann_threshold`` (25k: about 6 ms) the index turns itself into an IVF index
-(vectors in fp16: ``IndexIVFScalarQuantizer``) inside the ``add`` that crosses
-the threshold, from the vectors it already holds, so nothing is re-embedded.
-Files from before fp16 (``IndexIVFFlat``) load and search as they are. IVF rather than
-HNSW because IVF removes ids natively (no tombstones), adds in time proportional
-to what is added, and keeps its recall on near-duplicate passages (boilerplate
-repeated across calls), where an HNSW graph lost it (recall@10 0.91 at efSearch
-256 against IVF's 0.99 at 58k such vectors). Once ``nlist_for`` its size is more
-clusters than it has (every fourfold growth or so), it retrains on its next save
-(about a minute at a million vectors).
+``ann_threshold`` (25k: about 6 ms) the index turns itself into two parts inside
+the ``add`` that crosses the threshold, from the vectors it already holds, so
+nothing is re-embedded:
+
+- the vectors themselves in fp16 (``IndexIDMap(IndexScalarQuantizer)``), and
+- an IVF index of 4-bit product codes over them (``IndexIVFPQFastScan``: a byte per
+  four dimensions, scanned with SIMD table lookups, about 15x less memory traffic
+  than scanning the fp16 vectors).
+
+A question scans half of the IVF clusters (within ``SCAN_BUDGET`` vectors) on the
+codes, keeps the best ``REFINE_CANDIDATES``, and scores those again on their fp16
+vectors, so the order it returns is the vectors' own. Scanning codes instead of
+vectors lets a question scan several times more of the index in less time, which
+is what e5's vectors (bunched in one direction) need: on the 65,097-chunk
+earnings-call build, recall@10 against exact search went from 0.93 (fp16 IVF,
+a quarter of the clusters, 2.3 ms) to 0.99 (1.3 ms). IVF rather than HNSW because
+IVF removes ids natively (no tombstones), adds in time proportional to what is
+added, and keeps its recall for questions unlike the passages (HNSW32 at efSearch
+256 on the same build: e5 recall@10 0.84 for the eval sets' questions). Once
+``nlist_for`` its size is more clusters than it has (every fourfold growth or so),
+it retrains on its next save (about a minute at a million vectors). Files from
+before (one IVF index holding the vectors: ``IndexIVFFlat`` or fp16
+``IndexIVFScalarQuantizer``) are converted on load and rewritten on the next save.
 
 The file is append-only between compactions: it starts with a plain FAISS index
-(so ``faiss.read_index`` opens it) followed by checksummed records of the ids
-added and removed since. Saving after a small write appends and fsyncs those
-records, so adding one transcript costs time proportional to the transcript; a
-torn trailing record (a crash mid-append) is ignored on load, leaving the old
-state, and the store's repair-on-open restores anything missing from SQLite.
-When the records grow past a fraction of the index, or the file is not the one
-this object last wrote, ``save`` rewrites the whole file atomically instead.
+(so ``faiss.read_index`` opens it), for a large index followed by the second,
+then checksummed records of the ids added and removed since. Saving after a
+small write appends and fsyncs those records, so adding one transcript costs
+time proportional to the transcript; a torn trailing record (a crash mid-append)
+is ignored on load, leaving the old state, and the store's repair-on-open
+restores anything missing from SQLite. When the records grow past a fraction of
+the index, or the file is not the one this object last wrote, ``save`` rewrites
+the whole file atomically instead.
 """
 
 from __future__ import annotations
@@ -40,10 +54,11 @@ import numpy as np
 DEFAULT_ANN_THRESHOLD = 25_000
 DEFAULT_NPROBE = 128
 """The fewest clusters a question scans (``nprobe_for`` may scan more)."""
-SCAN_SHARE = 1 / 4
-SCAN_BUDGET = 32_768
-"""A question scans a quarter of the clusters while that is at most this many vectors
-(and never more than twice as many, however unequal the clusters)."""
+SCAN_SHARE = 1 / 2
+SCAN_BUDGET = 131_072
+"""A question scans half of the clusters while that is at most this many vectors' codes."""
+REFINE_CANDIDATES = 256
+"""Best candidates by their codes that are scored again on their vectors (at least 2k)."""
 TRAIN_POINTS_PER_LIST = 64
 COMPACT_FRACTION = 0.25
 COMPACT_MIN = 4096
@@ -98,17 +113,16 @@ def nlist_for(n: int) -> int:
 
 
 def nprobe_for(clusters: int, size: int, floor: int = DEFAULT_NPROBE) -> int:
-    """Clusters to scan per question: a quarter of them, capped at ``SCAN_BUDGET`` vectors,
+    """Clusters to scan per question: half of them, capped at ``SCAN_BUDGET`` vectors,
     never fewer than ``floor``.
 
     Recall follows the share of the index scanned, and e5's vectors, bunched in one
     direction, need a larger share than MiniLM's. On the real 65,097-chunk earnings-call
     build (1,024 clusters; recall@10 against exact search, 25 earnings questions / 198
-    questions from the eval sets), fp32 vectors: e5 0.876 / 0.889 at 128 clusters, 0.924 /
-    0.961 at 256; MiniLM 0.980 / 0.952 at 128, 0.988 / 0.982 at 256. fp16 vectors, 256
-    clusters: e5 0.932 / 0.971, MiniLM 0.988 / 0.982, 2.2 ms a search beside the other
-    encoder's. The budget holds a million vectors near 128 clusters, where a quarter
-    would scan 250,000."""
+    questions from the eval sets; codes scanned, 256 candidates rescored): e5 0.932 /
+    0.962 at 256 clusters, 0.988 / 0.987 at 512; MiniLM 0.988 / 0.982 at 256, 1.000 /
+    0.995 at 512, 1.3 ms a search. At a million vectors (4,096 clusters) the budget
+    scans 536 of them: e5 0.984 / 0.968 in about 4 ms."""
     share = math.ceil(clusters * SCAN_SHARE)
     budget = clusters * SCAN_BUDGET // max(size, 1)
     return max(1, min(clusters, max(floor, min(share, budget))))
@@ -131,21 +145,31 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def _pq_subquantizers(dim: int) -> int:
+    """Two dimensions per 4-bit code where the dimension is even (192 for 384)."""
+    return dim // 2 if dim % 2 == 0 else dim
+
+
 class FaissIndex:
     def __init__(
         self,
         index: faiss.Index,
         ann_threshold: int = DEFAULT_ANN_THRESHOLD,
         nprobe: int = DEFAULT_NPROBE,
+        coarse: faiss.IndexIVF | None = None,
     ) -> None:
         self._index = index
+        self._coarse = coarse
         self.dim = int(index.d)
         self.ann_threshold = ann_threshold
         self.nprobe = nprobe
         self._pending: list[_Record] = []
         self._delta_rows = 0
         self._file: tuple[Path, int, int] | None = None
-        self._tune()
+        self._rows = _RowLookup()
+        if isinstance(index, faiss.IndexIVF):
+            self._convert_legacy_ivf()
+        self._refresh()
 
     @classmethod
     def create(
@@ -158,25 +182,34 @@ class FaissIndex:
         cls, path: Path, ann_threshold: int = DEFAULT_ANN_THRESHOLD, nprobe: int = DEFAULT_NPROBE
     ) -> FaissIndex:
         with open(path, "rb") as fh:
-            index = faiss.read_index(faiss.PyCallbackIOReader(fh.read))
-            loaded = cls(index, ann_threshold, nprobe)
+            reader = faiss.PyCallbackIOReader(fh.read)
+            index = faiss.read_index(reader)
+            coarse = None
+            after = fh.tell()
+            head = fh.read(len(_MAGIC))
+            fh.seek(after)
+            if head and head != _MAGIC:
+                coarse = faiss.read_index(reader)
+            loaded = cls(index, ann_threshold, nprobe, coarse)
+            legacy = coarse is None and loaded.kind == "ivf"
             valid = fh.tell()
             while (record := _Record.decode(fh, loaded.dim)) is not None:
                 loaded._apply(record)
                 loaded._delta_rows += len(record.ids)
                 valid = fh.tell()
-            loaded._file = (Path(path), valid, os.fstat(fh.fileno()).st_ino)
+            # A converted file is rewritten whole on the next save.
+            loaded._file = None if legacy else (Path(path), valid, os.fstat(fh.fileno()).st_ino)
         return loaded
 
     @property
     def kind(self) -> str:
         """``"exact"`` (flat inner product) or ``"ivf"`` (approximate, clustered)."""
-        return "ivf" if isinstance(self._index, faiss.IndexIVF) else "exact"
+        return "ivf" if self._coarse is not None else "exact"
 
     @property
     def clusters(self) -> int:
         """IVF clusters (0 while exact)."""
-        return int(self._index.nlist) if self.kind == "ivf" else 0
+        return int(self._coarse.nlist) if self._coarse is not None else 0
 
     def __len__(self) -> int:
         return int(self._index.ntotal)
@@ -205,53 +238,87 @@ class FaissIndex:
 
     def _apply(self, record: _Record) -> None:
         if record.op == _ADD:
+            first = len(self)
             self._index.add_with_ids(record.vectors, record.ids)
+            if self._coarse is not None:
+                self._coarse.add_with_ids(record.vectors, record.ids)
+                self._rows.append(record.ids, first)
         else:
             self._index.remove_ids(faiss.IDSelectorBatch(record.ids))
-        self._tune()
+            if self._coarse is not None:
+                self._coarse.remove_ids(faiss.IDSelectorBatch(record.ids))
+                self._rows.reset(self._held_ids())
+        self._refresh()
 
-    def _tune(self) -> None:
+    def _refresh(self) -> None:
         """Writes happen alone (the store's lock), so searches never see this change."""
-        if isinstance(self._index, faiss.IndexIVF):
-            self._index.nprobe = nprobe_for(self._index.nlist, len(self), self.nprobe)
-            # Clusters of very unequal size (e5's, with much boilerplate) must not make
-            # one question scan far more than the budget.
-            self._index.max_codes = 2 * SCAN_BUDGET
+        if self._coarse is None:
+            return
+        self._coarse.nprobe = nprobe_for(self._coarse.nlist, len(self), self.nprobe)
+        # A view, not a copy, of the fp16 vectors: valid until the next write, which
+        # refreshes it.
+        store = faiss.downcast_index(self._index.index)
+        count = int(store.ntotal)
+        if count:
+            codes = faiss.rev_swig_ptr(store.codes.data(), count * int(store.code_size))
+            self._vectors = np.frombuffer(codes, dtype=np.float16).reshape(count, self.dim)
+        else:
+            self._vectors = np.zeros((0, self.dim), dtype=np.float16)
+        if len(self._rows) != count:
+            self._rows.reset(self._held_ids())
+
+    def _held_ids(self) -> np.ndarray:
+        return faiss.vector_to_array(self._index.id_map).astype(np.int64)
 
     def _rebuild_ivf(self) -> None:
-        """Train clusters on the vectors held now and move them all into an IVF index."""
+        """Train clusters and codes on the vectors held now and move them all into IVF."""
         ids, vectors = self._contents()
+        self._build_ivf(ids, vectors)
+        self._file = None
+
+    def _build_ivf(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         nlist = nlist_for(len(ids))
-        # Vectors held in fp16 (scores within about 1e-3 of fp32): a scan is bound by memory,
-        # so half the bytes make it twice as fast, and a question can scan twice as much.
-        ivf = faiss.IndexIVFScalarQuantizer(
+        # Vectors in fp16 (scores within about 1e-3 of fp32) for the final scores.
+        store = faiss.IndexScalarQuantizer(
+            self.dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
+        held = faiss.IndexIDMap(store)
+        held.add_with_ids(vectors, ids)
+        # Codes of each vector's residual from its cluster's centre: e5's vectors share
+        # most of their direction, so coding the residual keeps the codes' few bits for
+        # what tells the vectors apart.
+        coarse = faiss.IndexIVFPQFastScan(
             faiss.IndexFlatIP(self.dim),
             self.dim,
             nlist,
-            faiss.ScalarQuantizer.QT_fp16,
+            _pq_subquantizers(self.dim),
+            4,
             faiss.METRIC_INNER_PRODUCT,
         )
-        ivf.by_residual = False
+        coarse.by_residual = True
         sample = min(len(ids), nlist * TRAIN_POINTS_PER_LIST)
         rng = np.random.default_rng(0)
         picked = rng.choice(len(ids), sample, replace=False) if sample < len(ids) else slice(None)
-        ivf.train(vectors[picked])
-        ivf.add_with_ids(vectors, ids)
-        self._index = ivf
-        self._tune()
-        self._file = None
+        coarse.train(np.ascontiguousarray(vectors[picked]))
+        coarse.add_with_ids(vectors, ids)
+        self._index, self._coarse = held, coarse
+        self._rows.reset(ids)
+        self._refresh()
+
+    def _convert_legacy_ivf(self) -> None:
+        """An older file's single IVF index (fp32 or fp16 vectors) into vectors plus codes."""
+        ids, vectors = self._ivf_lists(with_vectors=True)
+        self._build_ivf(ids, vectors)
 
     def _contents(self) -> tuple[np.ndarray, np.ndarray]:
         """Every id and its vector, read out of the index itself."""
-        if self.kind == "exact":
-            ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
-            return ids, self._index.index.reconstruct_n(0, len(ids))
-        return self._ivf_lists(with_vectors=True)
+        ids = self._held_ids()
+        return ids, self._index.index.reconstruct_n(0, len(ids))
 
     def _ivf_lists(self, with_vectors: bool) -> tuple[np.ndarray, np.ndarray]:
         invlists = self._index.invlists
         code_size = int(self._index.code_size)
-        # fp16 codes (IndexIVFScalarQuantizer, raw vectors) or fp32 (IVFFlat, older files).
+        # fp16 codes (IndexIVFScalarQuantizer, raw vectors) or fp32 (IVFFlat).
         dtype = np.float16 if code_size == 2 * self.dim else np.float32
         id_parts, vector_parts = [np.zeros(0, np.int64)], [np.zeros((0, self.dim), np.float32)]
         for list_no in range(self._index.nlist):
@@ -272,23 +339,26 @@ class FaissIndex:
         k = min(k, len(self))
         if k <= 0:
             return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+        query = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
         # One question is too small to share between threads: on a busy machine OpenMP's
         # hand-offs cost more than the scan (25x at 6k vectors), and concurrent requests
         # already use the cores. The setting is per thread, so builds keep every core.
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
         try:
-            scores, ids = self._index.search(
-                np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k
-            )
+            if self._coarse is None:
+                scores, ids = self._index.search(query, k)
+                return scores[0], ids[0]
+            _, found = self._coarse.search(query, max(REFINE_CANDIDATES, 2 * k))
         finally:
             faiss.omp_set_num_threads(threads)
-        return scores[0], ids[0]
+        candidates = found[0][found[0] >= 0]
+        scores = self._vectors[self._rows.rows_of(candidates)].astype(np.float32) @ query[0]
+        best = np.argsort(-scores, kind="stable")[:k]
+        return scores[best], candidates[best]
 
     def ids(self) -> np.ndarray:
-        if self.kind == "exact":
-            return faiss.vector_to_array(self._index.id_map).astype(np.int64)
-        return self._ivf_lists(with_vectors=False)[0]
+        return self._held_ids()
 
     # --- persistence ------------------------------------------------------------
 
@@ -329,10 +399,41 @@ class FaissIndex:
 
     def _rewrite(self, path: Path) -> None:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        faiss.write_index(self._index, str(tmp))
-        with open(tmp, "rb") as fh:
+        with open(tmp, "wb") as fh:
+            writer = faiss.PyCallbackIOWriter(fh.write)
+            faiss.write_index(self._index, writer)
+            if self._coarse is not None:
+                faiss.write_index(self._coarse, writer)
+            del writer
+            fh.flush()
             os.fsync(fh.fileno())
         stat = tmp.stat()
         os.replace(tmp, path)
         _fsync_dir(path.parent)
         self._file = (path, stat.st_size, stat.st_ino)
+
+
+class _RowLookup:
+    """Row of each id in the fp16 vectors, for rescoring candidates: ids kept sorted."""
+
+    def __init__(self) -> None:
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._rows = np.zeros(0, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def reset(self, held: np.ndarray) -> None:
+        """``held`` lists the ids in row order."""
+        order = np.argsort(held, kind="stable")
+        self._ids, self._rows = held[order], order.astype(np.int64)
+
+    def append(self, ids: np.ndarray, first_row: int) -> None:
+        """Rows ``first_row``, ``first_row + 1``, ... now hold ``ids``: merged in, O(n)."""
+        order = np.argsort(ids, kind="stable")
+        at = np.searchsorted(self._ids, ids[order])
+        self._ids = np.insert(self._ids, at, ids[order])
+        self._rows = np.insert(self._rows, at, first_row + order)
+
+    def rows_of(self, ids: np.ndarray) -> np.ndarray:
+        return self._rows[np.searchsorted(self._ids, ids)]

@@ -59,8 +59,8 @@ class Settings(BaseSettings):
     ann_nprobe: int = Field(
         128,
         ge=1,
-        description="The fewest IVF clusters a question scans; it scans a quarter of them "
-        "while that is at most 32,768 vectors (recall@10 0.93-0.99 on the real 65k build).",
+        description="The fewest IVF clusters a question scans; it scans half of them while "
+        "that is at most 131,072 vectors' codes (recall@10 0.99 on the real 65k build).",
     )
     chunk_words: int = Field(120, ge=20, description="Target words per window of long text.")
     chunk_overlap_words: int = Field(20, ge=0, description="Words repeated between windows.")

@@ -143,12 +143,12 @@ def test_large_deltas_and_other_writers_force_an_atomic_rewrite(tmp_path: Path) 
     assert not list(tmp_path.glob("*.tmp"))
 
 
-def test_a_question_scans_a_quarter_of_the_clusters_within_a_budget() -> None:
-    assert nprobe_for(1024, 65_000) == 256
-    assert nprobe_for(2048, 200_000) == 335
+def test_a_question_scans_half_of_the_clusters_within_a_budget() -> None:
+    assert nprobe_for(1024, 65_000) == 512
+    assert nprobe_for(2048, 200_000) == 1024
     assert nprobe_for(256, 20_000) == 128
-    assert nprobe_for(4096, 1_000_000) == 4096 * SCAN_BUDGET // 1_000_000
-    assert nprobe_for(4096, 1_000_000, floor=200) == 200
+    assert nprobe_for(4096, 1_000_000) == 4096 * SCAN_BUDGET // 1_000_000 == 536
+    assert nprobe_for(4096, 1_000_000, floor=600) == 600
     assert nprobe_for(40, 2_000) == 40
 
 
@@ -157,29 +157,60 @@ def test_the_scan_follows_the_index_as_it_grows_and_reloads(tmp_path: Path) -> N
     ids = np.arange(8000, dtype=np.int64)
     index = FaissIndex.create(DIM, ann_threshold=2000, nprobe=4)
     index.add(ids[:4000], vectors[:4000])
-    assert index._index.nprobe == nprobe_for(index.clusters, 4000, 4) > 4
-    assert index._index.max_codes == 2 * SCAN_BUDGET
+    assert index._coarse.nprobe == nprobe_for(index.clusters, 4000, 4) > 4
     index.add(ids[4000:], vectors[4000:])
     index.save(tmp_path / "v.faiss")
     loaded = FaissIndex.load(tmp_path / "v.faiss", nprobe=4)
-    assert loaded._index.nprobe == nprobe_for(loaded.clusters, 8000, 4) == index._index.nprobe
+    assert loaded._coarse.nprobe == nprobe_for(loaded.clusters, 8000, 4) == index._coarse.nprobe
 
 
-def test_ivf_keeps_fp16_vectors_and_still_reads_fp32_files(tmp_path: Path) -> None:
+def test_ivf_candidates_are_rescored_on_their_fp16_vectors(tmp_path: Path) -> None:
     vectors = _clustered(3000)
     ids = np.arange(3000, dtype=np.int64) + 10
     index = FaissIndex.create(DIM, ann_threshold=1000)
     index.add(ids, vectors)
-    assert int(index._index.code_size) == 2 * DIM
+    index.remove(ids[:50])
+    index.add(ids[:20], vectors[:20])
     held_ids, held = index._contents()
+    assert held.dtype == np.float32 and len(held_ids) == 2970
     order = np.argsort(held_ids)
-    assert np.abs(held[order] - vectors).max() < 1e-3
-    old = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, 16, faiss.METRIC_INNER_PRODUCT)
+    assert np.array_equal(held_ids[order], np.concatenate([ids[:20], ids[50:]]))
+    assert np.abs(held[order] - vectors[np.r_[0:20, 50:3000]]).max() < 1e-3
+    for query in _clustered(20, seed=3):
+        scores, found = index.search(query, 10)
+        assert np.all(np.diff(scores) <= 0)
+        exact = vectors[found - 10] @ query
+        assert np.abs(scores - exact).max() < 2e-3
+        assert not set(found.tolist()) & set(range(30, 60))
+
+
+@pytest.mark.parametrize("quantized", [False, True])
+def test_older_single_ivf_files_are_converted_on_load(tmp_path: Path, quantized: bool) -> None:
+    vectors = _clustered(3000)
+    ids = np.arange(3000, dtype=np.int64) + 10
+    if quantized:
+        old = faiss.IndexIVFScalarQuantizer(
+            faiss.IndexFlatIP(DIM),
+            DIM,
+            16,
+            faiss.ScalarQuantizer.QT_fp16,
+            faiss.METRIC_INNER_PRODUCT,
+        )
+        old.by_residual = False
+    else:
+        old = faiss.IndexIVFFlat(faiss.IndexFlatIP(DIM), DIM, 16, faiss.METRIC_INNER_PRODUCT)
     old.train(vectors)
     old.add_with_ids(vectors, ids)
-    faiss.write_index(old, str(tmp_path / "old.faiss"))
-    loaded = FaissIndex.load(tmp_path / "old.faiss")
-    assert loaded.kind == "ivf" and int(loaded._index.code_size) == 4 * DIM
+    path = tmp_path / "old.faiss"
+    faiss.write_index(old, str(path))
+    loaded = FaissIndex.load(path)
+    assert loaded.kind == "ivf" and loaded.clusters == nlist_for(3000)
     old_ids, old_vectors = loaded._contents()
-    assert np.array_equal(old_vectors[np.argsort(old_ids)], vectors)
+    assert np.abs(old_vectors[np.argsort(old_ids)] - vectors).max() < 1e-3
     assert loaded.search(vectors[7], 1)[1][0] == 17
+    loaded.remove(np.array([17]))
+    loaded.save(path)
+    again = FaissIndex.load(path)
+    assert again._coarse is not None and len(again) == 2999
+    assert again.search(vectors[7], 1)[1][0] != 17
+    assert again.search(vectors[8], 1)[1][0] == 18
