@@ -84,11 +84,15 @@ def test_an_index_that_outgrows_its_clusters_retrains_them_on_save(tmp_path: Pat
     assert loaded.search(vectors[5000], 1)[1][0] == 5000
 
 
-def test_small_writes_append_to_the_file_and_replay_on_load(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind, threshold", [("exact", 25_000), ("ivf", 1000)])
+def test_small_writes_append_to_the_file_and_replay_on_load(
+    tmp_path: Path, kind: str, threshold: int
+) -> None:
     path = tmp_path / "v.faiss"
     vectors = _clustered(3000)
-    index = FaissIndex.create(DIM)
+    index = FaissIndex.create(DIM, ann_threshold=threshold)
     index.add(np.arange(2000), vectors[:2000])
+    assert index.kind == kind
     index.save(path)
     base = path.stat().st_size
     index.add(np.arange(2000, 2010), vectors[2000:2010])
@@ -96,12 +100,15 @@ def test_small_writes_append_to_the_file_and_replay_on_load(tmp_path: Path) -> N
     index.save(path)
     grown = path.stat().st_size - base
     assert 10 * DIM * 4 < grown < 10 * DIM * 4 + 1024
-    loaded = FaissIndex.load(path)
+    loaded = FaissIndex.load(path, ann_threshold=threshold)
+    assert loaded.kind == kind
     assert sorted(loaded.ids().tolist()) == sorted(set(range(2010)) - {5, 6})
     assert loaded.search(vectors[2005], 1)[1][0] == 2005
+    assert 5 not in loaded.search(vectors[5], 10)[1]
     loaded.add(np.arange(2010, 2020), vectors[2010:2020])
     loaded.save(path)
-    assert len(FaissIndex.load(path)) == 2018
+    again = FaissIndex.load(path, ann_threshold=threshold)
+    assert len(again) == 2018 and again.search(vectors[2015], 1)[1][0] == 2015
 
 
 def test_a_torn_append_leaves_the_previous_state(tmp_path: Path) -> None:
