@@ -39,6 +39,7 @@ the whole file atomically instead.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import struct
@@ -62,6 +63,8 @@ REFINE_CANDIDATES = 256
 TRAIN_POINTS_PER_LIST = 64
 COMPACT_FRACTION = 0.25
 COMPACT_MIN = 4096
+
+log = logging.getLogger(__name__)
 
 _MAGIC = b"RVD1"
 _HEADER = struct.Struct("<4sBIQI")
@@ -190,6 +193,13 @@ class FaissIndex:
             fh.seek(after)
             if head and head != _MAGIC:
                 coarse = faiss.read_index(reader)
+            if coarse is None and isinstance(index, faiss.IndexIVF):
+                log.warning(
+                    "%s: converting %d vectors to fp16 vectors plus product codes, once "
+                    "(2-3 minutes a million)",
+                    path,
+                    index.ntotal,
+                )
             loaded = cls(index, ann_threshold, nprobe, coarse)
             legacy = coarse is None and loaded.kind == "ivf"
             valid = fh.tell()

@@ -192,7 +192,9 @@ def test_ivf_candidates_are_rescored_on_their_fp16_vectors(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("quantized", [False, True])
-def test_older_single_ivf_files_are_converted_on_load(tmp_path: Path, quantized: bool) -> None:
+def test_older_single_ivf_files_are_converted_on_load(
+    tmp_path: Path, quantized: bool, caplog: pytest.LogCaptureFixture
+) -> None:
     vectors = _clustered(3000)
     ids = np.arange(3000, dtype=np.int64) + 10
     if quantized:
@@ -211,13 +213,16 @@ def test_older_single_ivf_files_are_converted_on_load(tmp_path: Path, quantized:
     path = tmp_path / "old.faiss"
     faiss.write_index(old, str(path))
     loaded = FaissIndex.load(path)
+    assert "converting 3000 vectors" in caplog.text
     assert loaded.kind == "ivf" and loaded.clusters == nlist_for(3000)
     old_ids, old_vectors = loaded._contents()
     assert np.abs(old_vectors[np.argsort(old_ids)] - vectors).max() < 1e-3
     assert loaded.search(vectors[7], 1)[1][0] == 17
     loaded.remove(np.array([17]))
     loaded.save(path)
+    caplog.clear()
     again = FaissIndex.load(path)
+    assert "converting" not in caplog.text
     assert again._coarse is not None and len(again) == 2999
     assert again.search(vectors[7], 1)[1][0] != 17
     assert again.search(vectors[8], 1)[1][0] == 18
