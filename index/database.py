@@ -332,6 +332,10 @@ class Database:
         )
         return np.array([r[0] for r in rows], dtype=np.int64)
 
+    def count_transcripts(self) -> int:
+        """Without ``list_transcripts``' lengths, which read every transcript's text."""
+        return int(self.connect().execute("SELECT count(*) FROM transcripts").fetchone()[0])
+
     def count_chunks(self) -> int:
         return int(
             self.connect()

@@ -297,6 +297,9 @@ class Store:
     def find_by_sha(self, sha256: str) -> int | None:
         return self.db.find_by_sha(sha256)
 
+    def count_transcripts(self) -> int:
+        return self.db.count_transcripts()
+
     def count_chunks(self) -> int:
         return self.db.count_chunks()
 

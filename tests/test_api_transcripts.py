@@ -79,7 +79,7 @@ def test_batch_stores_the_good_and_reports_the_bad(writable_server: Server) -> N
     assert [t["name"] for t in body["transcripts"]] == ["good-6.txt", "good-7.txt"]
     assert [(e["name"], e["status"]) for e in body["errors"]] == [("bad.txt", 415)]
     listed, health = _state(writable_server)
-    assert len(listed) == 3 and health["vectors"] == health["chunks"]
+    assert len(listed) == 3 == health["transcripts"] and health["vectors"] == health["chunks"]
 
 
 def test_file_names_never_become_paths(writable_server: Server) -> None:

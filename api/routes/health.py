@@ -14,7 +14,7 @@ router = APIRouter(tags=["health"])
 def health(engine: EngineDep) -> Health:
     return Health(
         status="ok",
-        transcripts=len(engine.transcripts()),
+        transcripts=engine.store.count_transcripts(),
         chunks=engine.store.count_chunks(),
         vectors=engine.store.vector_count,
         model=engine.store.model,
