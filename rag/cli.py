@@ -199,6 +199,12 @@ def evaluate(
     restrict: Annotated[
         bool, typer.Option("--restrict", help="Search only each question's own file.")
     ] = False,
+    lenient: Annotated[
+        bool,
+        typer.Option(
+            "--lenient", help="Count a set's gold_span (lenient evidence) where it has one."
+        ),
+    ] = False,
     data_dir: DataDir = None,
 ) -> None:
     """Score retrieval on question sets: hit@1/3/5 and MRR@10, per language too."""
@@ -224,7 +230,8 @@ def evaluate(
     for path in sets:
         try:
             questions = load_questions(path)
-            scores = score_set(path.stem if path.is_file() else path.name, questions, answer)
+            name = path.stem if path.is_file() else path.name
+            scores = score_set(name, questions, answer, lenient)
         except (OSError, ValueError, KeyError) as exc:
             raise _fail(f"{path}: {exc}") from None
         except StoreError as exc:

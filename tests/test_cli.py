@@ -66,6 +66,19 @@ def test_eval_prints_a_table(seed_data_dir: Path) -> None:
     assert "hit@3" in result.output and "seed_dev (zh)" in result.output
 
 
+def test_eval_lenient_counts_gold_span(seed_data_dir: Path, tmp_path: Path) -> None:
+    first = json.loads((DATA / "seed_dev.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    first |= {"gold": ["words no transcript holds"], "gold_span": first["gold"]}
+    path = tmp_path / "lenient.jsonl"
+    path.write_text(json.dumps(first) + "\n", encoding="utf-8")
+    args = ["eval", str(path), "--data-dir", str(seed_data_dir)]
+    strict = runner.invoke(app, args)
+    lenient = runner.invoke(app, [*args, "--lenient"])
+    assert strict.exit_code == 0 and lenient.exit_code == 0, strict.output + lenient.output
+    assert "0.000 (0)" in strict.output
+    assert "1.000 (1)" in lenient.output
+
+
 def test_build_then_if_missing_skips(tmp_path: Path) -> None:
     seed = ROOT / "seeds"
     first = runner.invoke(app, ["index", "build", str(seed), "--data-dir", str(tmp_path)])

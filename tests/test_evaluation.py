@@ -43,3 +43,23 @@ def test_seed_dev_set_is_answered(seed_engine: Engine) -> None:
 def test_questions_load_from_a_folder(tmp_path: Path) -> None:
     (tmp_path / "questions.jsonl").write_text('{"id": "a", "q": "?", "gold": ["x"]}\n')
     assert load_questions(tmp_path)[0].id == "a"
+
+
+def test_lenient_scoring_counts_gold_span_only_when_asked() -> None:
+    q = EvalQuestion("x", "q", ["exact words"], gold_span=["exact words", "nearby words"])
+    spans = [CitedSpan("a.txt", "some nearby words here")]
+    assert first_hit_rank(q, spans) is None
+    assert first_hit_rank(q, spans, lenient=True) == 1
+    plain = EvalQuestion("y", "q", ["exact words"])
+    assert first_hit_rank(plain, [CitedSpan("a.txt", "the exact words")], lenient=True) == 1
+    assert score_set("s", [q], lambda _: spans, lenient=True)["s"].hits_at(1) == 1
+
+
+def test_gold_span_loads_when_present(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(
+        '{"id": "a", "q": "?", "gold": ["x"], "gold_span": ["x y"]}\n'
+        '{"id": "b", "q": "?", "gold": ["z"]}\n'
+    )
+    a, b = load_questions(path)
+    assert a.gold_span == ["x y"] and b.gold_span == []
