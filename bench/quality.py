@@ -4,7 +4,7 @@ Each corpus is indexed once through the real pipeline (`Engine.build`, into a
 work folder whose SQLite vector cache makes later runs cheap), then every
 question is asked through `Engine.ask` under each retrieval mode and scored by
 the shared rule (sets with ``gold_span`` a second time by it, rows marked
-"[gold_span]": the lenient evidence QMSum also ships). Also: how often dev
+"(gold_span)": the lenient evidence QMSum also ships). Also: how often dev
 questions and unrelated questions come back answerable, and the median time of
 one ask in the final mode.
 
@@ -67,7 +67,7 @@ def _scores(
 
     scores = score_set(name, questions, answer)
     if has_lenient_evidence(questions):
-        label = f"{name} [gold_span]"
+        label = f"{name} (gold_span)"
         scores |= score_set(label, questions, answer, lenient=True)
     return scores
 

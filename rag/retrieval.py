@@ -4,7 +4,8 @@ Every configured vector space and the keyword index each rank chunks; the
 views of one encoder (a chunk's text, a Q&A pair's question alone) count by
 their best. The keyword index also gets the English senses of a question's
 Chinese words (``rag.translation``). The lists are fused (``rag.fusion``),
-overlaps dropped, and each passage gets a confidence and a highlight.
+each passage weighed with its transcript's standing, overlaps dropped, and
+each passage gets a confidence and a highlight.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from index.store import Space, Store
 from rag import confidence as calibration
 from rag.embedding import Embedder
-from rag.fusion import Ranking, best_of_views, fuse, rrf
+from rag.fusion import Ranking, best_of_views, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
 from rag.models import ChunkSpan, StoredChunk
 from rag.translation import keyword_query
@@ -132,10 +133,15 @@ class Retriever:
             "final": lambda: fuse({"lexical": lexical, "dense": dense, "multilingual": multi}),
         }[self.mode]()
 
-        # Overlaps are dropped on positions alone; only the passages kept have their text
-        # cut out of the transcripts (the costly part of reading a chunk).
+        # Positions (no text) of every candidate: the final mode weighs each transcript's
+        # standing, and overlaps are dropped on positions alone; only the passages kept
+        # have their text cut out of the transcripts (the costly part of reading a chunk).
+        spans: dict[int, ChunkSpan] = self.store.chunk_spans([cid for cid, _ in ranking])
+        if self.mode == "final":
+            ranking = with_transcript_context(
+                ranking, {cid: span.transcript_id for cid, span in spans.items()}
+            )
         head = ranking[: top_k * 3 + 10]
-        spans: dict[int, ChunkSpan] = self.store.chunk_spans([cid for cid, _ in head])
         picked = drop_overlaps([(spans[cid], s) for cid, s in head if cid in spans])[:top_k]
         chunks = self.store.get_chunks([span.id for span, _ in picked])
         kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]

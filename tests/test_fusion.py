@@ -1,10 +1,18 @@
-"""Fusion of ranked lists: views, z-score weighting that keeps a towering keyword hit, RRF."""
+"""Fusion of ranked lists: views, z-score weighting that keeps a towering keyword hit, RRF,
+and each transcript's standing."""
 
 from __future__ import annotations
 
 import pytest
 
-from rag.fusion import best_of_views, fuse, rrf, standardize, weighted_zsum
+from rag.fusion import (
+    best_of_views,
+    fuse,
+    rrf,
+    standardize,
+    weighted_zsum,
+    with_transcript_context,
+)
 
 
 def test_best_of_views_keeps_each_chunks_best_score() -> None:
@@ -48,3 +56,21 @@ def test_an_empty_lexical_list_leaves_the_dense_order() -> None:
 def test_rrf_weights_and_ranks() -> None:
     fused = rrf({"a": [(1, 0.0), (2, 0.0)], "b": [(2, 0.0)]}, {"a": 1.0, "b": 2.0}, k=1)
     assert fused[0] == (2, pytest.approx(1 / 3 + 2 / 2))
+
+
+def test_a_transcript_matching_in_several_places_lifts_its_passage() -> None:
+    # Passage 1 (transcript 10) stands alone; 2, 3 and 4 (transcript 20) all match.
+    ranking = [(1, 2.0), (2, 1.9), (3, 1.5), (4, 1.4), (5, -1.0)]
+    owners = {1: 10, 2: 20, 3: 20, 4: 20, 5: 10}
+    lifted = with_transcript_context(ranking, owners)
+    assert [cid for cid, _ in lifted] == [2, 3, 4, 1, 5]
+    assert dict(lifted)[2] == pytest.approx(1.9 + (1.9 + 1.5 + 1.4) / 3)
+    # Transcript 10 has two passages, padded with the list's floor (-1.0) to three.
+    assert dict(lifted)[1] == pytest.approx(2.0 + (2.0 - 1.0 - 1.0) / 3)
+
+
+def test_one_transcript_keeps_its_order() -> None:
+    ranking = [(1, 2.0), (2, 1.0), (3, 0.5)]
+    lifted = with_transcript_context(ranking, {1: 7, 2: 7, 3: 7})
+    assert [cid for cid, _ in lifted] == [1, 2, 3]
+    assert with_transcript_context([], {}) == []
