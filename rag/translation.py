@@ -82,16 +82,25 @@ def _senses(entries: tuple[tuple[str, ...], ...], single: bool) -> list[str]:
     return list(dict.fromkeys(firsts + rest))[:SENSES]
 
 
+def word_senses(question: str) -> list[tuple[str, list[str]]]:
+    """The question's Chinese content words, each with its English senses (in order)."""
+    if not _CJK_RUN.search(question):
+        return []
+    known = dictionary()
+    return [
+        (word, _senses(known[word], single=len(word) == 1))
+        for word in chinese_words(question)
+        if word not in STOPWORDS_CHINESE
+    ]
+
+
+def without_chinese(text: str) -> str:
+    return _CJK_RUN.sub(" ", text)
+
+
 def english_terms(question: str) -> str:
     """English senses of the question's Chinese content words ("" for a question without any)."""
-    if not _CJK_RUN.search(question):
-        return ""
-    known = dictionary()
-    found: list[str] = []
-    for word in chinese_words(question):
-        if word not in STOPWORDS_CHINESE:
-            found.extend(_senses(known[word], single=len(word) == 1))
-    return " ".join(found)
+    return " ".join(sense for _, senses in word_senses(question) for sense in senses)
 
 
 def keyword_query(question: str) -> str:

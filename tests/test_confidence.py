@@ -23,6 +23,14 @@ def test_term_coverage_weighs_unknown_terms_fully() -> None:
     assert term_coverage("", "anything", lambda t: {}, 3.0) == 0.0
 
 
+def test_a_chinese_word_is_present_through_its_english_senses() -> None:
+    passage = "Our three-year capital expenditure plan"
+    assert term_coverage("资本开支计划", passage, lambda t: {}, 3.0) == pytest.approx(1.0)
+    assert term_coverage("苹果派", passage, lambda t: {}, 3.0) == 0.0
+    # The English words of a mixed question count as before, beside the Chinese ones.
+    assert term_coverage("capital 苹果", passage, lambda t: {}, 3.0) == pytest.approx(0.5)
+
+
 def test_dev_questions_are_answerable(seed_engine: Engine) -> None:
     questions = load_questions(DATA / "seed_dev.jsonl")
     results = [seed_engine.ask(q.q, 5) for q in questions]
@@ -35,3 +43,17 @@ def test_most_unrelated_questions_are_not_answerable(seed_engine: Engine) -> Non
     assert len(questions) == 20
     rejected = sum(not seed_engine.ask(q, 5).answerable for q in questions)
     assert rejected >= 16
+
+
+def test_chinese_questions_over_the_english_seed_are_answerable(seed_engine: Engine) -> None:
+    questions = load_questions(DATA / "seed_zh.jsonl")
+    answerable = [q.q for q in questions if seed_engine.ask(q.q, 5).answerable]
+    assert len(answerable) >= 12, answerable
+
+
+def test_unrelated_chinese_questions_are_not_answerable(seed_engine: Engine) -> None:
+    path = DATA / "unrelated_questions_zh.txt"
+    questions = [q for q in path.read_text(encoding="utf-8").splitlines() if q]
+    assert len(questions) == 20
+    rejected = sum(not seed_engine.ask(q, 5).answerable for q in questions)
+    assert rejected >= 18

@@ -63,3 +63,19 @@ def test_gold_span_loads_when_present(tmp_path: Path) -> None:
     )
     a, b = load_questions(path)
     assert a.gold_span == ["x y"] and b.gold_span == []
+
+
+def test_chinese_questions_over_the_english_seed_are_found(seed_engine: Engine) -> None:
+    questions = load_questions(DATA / "seed_zh.jsonl")
+    assert all(q.language == "zh" for q in questions)
+    text = seed_engine.transcript(1)[1]  # type: ignore[index]
+
+    def answer(q: EvalQuestion) -> list[CitedSpan]:
+        return [
+            CitedSpan(a.citation.transcript, text[a.citation.start : a.citation.end])
+            for a in seed_engine.ask(q.q, 10).answers
+        ]
+
+    score = score_set("seed_zh", questions, answer)["seed_zh"]
+    assert score.hits_at(5) >= 12
+    assert score.hits_at(1) >= 9
