@@ -11,6 +11,7 @@ of results until the next merge drops them.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from index.database import Database
@@ -88,13 +89,15 @@ class KeywordIndex:
         self.delta = None
         self.removed = set()
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def search(
+        self, query: str, k: int, alternatives: Sequence[Sequence[str]] = ()
+    ) -> list[tuple[int, float]]:
         depth = k + len(self.removed)
         hits = [
             hit
             for part in (self.main, self.delta)
             if part
-            for hit in part.search(query, depth)
+            for hit in part.search(query, depth, alternatives)
             if hit[0] not in self.removed
         ]
         return sorted(hits, key=lambda h: -h[1])[:k]

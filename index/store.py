@@ -325,12 +325,15 @@ class Store:
             scores, ids = index.search(vector, k)
         return [(int(i), float(s)) for s, i in zip(scores, ids, strict=True) if i >= 0]
 
-    def keyword_search(self, query: str, k: int) -> list[tuple[int, float]]:
+    def keyword_search(
+        self, query: str, k: int, alternatives: Sequence[Sequence[str]] = ()
+    ) -> list[tuple[int, float]]:
+        """BM25 over the chunks; ``alternatives``: words given as alternative readings."""
         self._refresh_if_stale()
         self._require_built()
         with self._lock.read():
             keywords = self._keywords
-        return keywords.search(query, k) if keywords else []
+        return keywords.search(query, k, alternatives) if keywords else []
 
     def keyword_idf(self, terms: list[str]) -> dict[str, float]:
         with self._lock.read():

@@ -139,12 +139,26 @@ class LexicalIndex:
         """The query terms the index knows, each once, in order."""
         return list(dict.fromkeys(t for t in tokenize(text) if t in self._vocab))
 
-    def search(self, query: str, k: int) -> list[tuple[int, float]]:
-        """The ``k`` best chunks for ``query``, best first; chunks sharing no term are left out."""
+    def search(
+        self, query: str, k: int, alternatives: Sequence[Sequence[str]] = ()
+    ) -> list[tuple[int, float]]:
+        """The ``k`` best chunks for ``query``, best first; chunks sharing no term are left out.
+
+        Each entry of ``alternatives`` is one word given as alternative readings (a Chinese
+        word's English senses): it adds its best reading's score, not their sum, so a
+        passage that says "plan", "project" and "program" is not counted thrice for 计划.
+        """
         terms = self.terms(query)
-        if not terms or not len(self._ids):
+        groups = [[self.terms(text) for text in group] for group in alternatives]
+        groups = [[reading for reading in group if reading] for group in groups]
+        groups = [group for group in groups if group]
+        if not (terms or groups) or not len(self._ids):
             return []
-        scores = self._bm25.get_scores(terms)
+        scores = np.zeros(len(self._ids), dtype=np.float32)
+        if terms:
+            scores += self._bm25.get_scores(terms)
+        for group in groups:
+            scores += np.max([self._bm25.get_scores(reading) for reading in group], axis=0)
         top = top_k(scores, k)
         return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 

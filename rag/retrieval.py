@@ -3,9 +3,9 @@
 Every configured vector space and the keyword index each rank chunks; the
 views of one encoder (a chunk's text, a Q&A pair's question alone) count by
 their best. The keyword index also gets the English senses of a question's
-Chinese words (``rag.translation``). The lists are fused (``rag.fusion``),
-each passage weighed with its transcript's standing, overlaps dropped, and
-each passage gets a confidence and a highlight.
+Chinese words (``rag.translation``), each word counting by its best sense. The
+lists are fused (``rag.fusion``), each passage weighed with its transcript's
+standing, overlaps dropped, and each passage gets a confidence and a highlight.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
 from rag.models import ChunkSpan, StoredChunk
-from rag.translation import keyword_query
+from rag.translation import keyword_query, word_senses
 
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
 UNKNOWN_TERM_IDF = 8.0
@@ -113,7 +113,8 @@ class Retriever:
         )
         queries, dense = self._rank_family(primary, question, depth)
         keywords = keyword_query(question)
-        lexical = self.store.keyword_search(keywords, depth)
+        senses = [readings for _, readings in word_senses(question)]
+        lexical = self.store.keyword_search(question, depth, senses)
         multi: Ranking = []
         if pending is not None:
             more, multi = pending.result()

@@ -54,6 +54,24 @@ def test_search_leaves_out_documents_without_a_shared_term(index: LexicalIndex) 
     assert index.search("", 10) == []
 
 
+def test_a_word_counts_by_its_best_reading_not_the_sum_of_them() -> None:
+    idx = LexicalIndex.build(
+        [1, 2, 3, 4],
+        [
+            "We will plan a project and a program for the year.",
+            "Our capital expenditure plan is 380 billion.",
+            "Revenue grew in the quarter.",
+            "Margins held.",
+        ],
+    )
+    senses = [["capital expenditures", "expenses"], ["plan", "project", "program"]]
+    assert [cid for cid, _ in idx.search("", 4, senses)][0] == 2
+    # Read as one flat query, the three senses of one word outweigh the answer.
+    flat = " ".join(sense for group in senses for sense in group)
+    assert [cid for cid, _ in idx.search(flat, 4)][0] == 1
+    assert idx.search("", 4, [["nothing", "here"]]) == []
+
+
 def test_idf_is_higher_for_rarer_terms() -> None:
     idx = LexicalIndex.build([1, 2, 3], ["cloud growth", "cloud margin", "cloud capex"])
     idf = idx.idf(["cloud", "capex"])
