@@ -154,13 +154,66 @@ class LexicalIndex:
         groups = [group for group in groups if group]
         if not (terms or groups) or not len(self._ids):
             return []
-        scores = np.zeros(len(self._ids), dtype=np.float32)
-        if terms:
-            scores += self._bm25.get_scores(terms)
+        if not groups:
+            scores = self._bm25.get_scores(terms)
+            top = top_k(scores, k)
+            return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+        rows, scores = self._best_readings(terms, groups, k)
+        return [(int(self._ids[r]), float(s)) for r, s in zip(rows, scores, strict=True) if s > 0]
+
+    def _best_readings(
+        self, terms: list[str], groups: list[list[list[str]]], k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top ``k`` rows by the terms' scores plus each group's best reading, exactly.
+
+        One pass over every term of every reading (a group's terms once each) bounds each
+        row's score from above; exact scores are taken for the rows with the best bounds
+        only, and the rest cannot beat the kth of those once it clears their best bound
+        (else eight times as many rows are scored). A few milliseconds at a million
+        chunks, where a score array per reading took tens.
+        """
+        bound = self._bm25.get_scores(
+            terms + [t for group in groups for t in dict.fromkeys(t for r in group for t in r)]
+        )
+        size = max(8 * k, 1000)
+        while True:
+            pool = top_k(bound, size)
+            exact = self._exact(pool, terms, groups)
+            best = np.argsort(-exact, kind="stable")[:k]
+            if len(pool) == len(bound) or (len(best) and exact[best[-1]] >= bound[pool[-1]]):
+                return pool[best], exact[best]
+            size *= 8
+
+    def _exact(
+        self, rows: np.ndarray, terms: list[str], groups: list[list[list[str]]]
+    ) -> np.ndarray:
+        cache: dict[str, np.ndarray] = {}
+
+        def score(term: str) -> np.ndarray:
+            if term not in cache:
+                cache[term] = self._term_scores(term, rows)
+            return cache[term]
+
+        total = np.zeros(len(rows), dtype=np.float64)
+        for term in terms:
+            total += score(term)
         for group in groups:
-            scores += np.max([self._bm25.get_scores(reading) for reading in group], axis=0)
-        top = top_k(scores, k)
-        return [(int(self._ids[i]), float(scores[i])) for i in top if scores[i] > 0]
+            total += np.max([sum(score(t) for t in reading) for reading in group], axis=0)
+        return total
+
+    def _term_scores(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """``term``'s BM25 score in each of ``rows`` (0 where absent), from its postings."""
+        index = self._vocab[term]
+        matrix = self._bm25.scores
+        start, end = int(matrix["indptr"][index]), int(matrix["indptr"][index + 1])
+        docs, values = matrix["indices"][start:end], matrix["data"][start:end]
+        if not len(docs):
+            return np.zeros(len(rows))
+        if np.any(docs[1:] <= docs[:-1]):  # bm25s keeps them sorted; cheap to be sure
+            order = np.argsort(docs, kind="stable")
+            docs, values = docs[order], values[order]
+        at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
+        return np.where(docs[at] == rows, values[at], 0.0)
 
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of known terms (for highlighting)."""

@@ -72,6 +72,42 @@ def test_a_word_counts_by_its_best_reading_not_the_sum_of_them() -> None:
     assert idx.search("", 4, [["nothing", "here"]]) == []
 
 
+def _every_chunk(idx: LexicalIndex, query: str, senses: list[list[str]]) -> np.ndarray:
+    groups = [[idx.terms(text) for text in group] for group in senses]
+    return idx._bm25.get_scores(idx.terms(query)) + sum(
+        np.max([idx._bm25.get_scores(reading) for reading in group], axis=0) for group in groups
+    )
+
+
+def test_best_readings_match_scoring_every_chunk() -> None:
+    rng = np.random.default_rng(7)
+    vocab = ["plan", "project", "program", "capital", "spend", "money", "cloud", "growth"]
+    texts = [" ".join(rng.choice(vocab, size=rng.integers(1, 9))) for _ in range(3000)]
+    idx = LexicalIndex.build(list(range(3000)), texts)
+    senses = [["plan", "project", "program"], ["capital spending", "spend money"]]
+    for k in (1, 5, 50):
+        found = [score for _, score in idx.search("cloud", k, senses)]
+        every = _every_chunk(idx, "cloud", senses)
+        assert found == pytest.approx(sorted(every, reverse=True)[:k], rel=1e-5)
+
+
+def test_best_readings_stay_exact_when_the_bound_misleads() -> None:
+    # 1,200 chunks say all three senses: their bound counts three, their score one, so the
+    # first pool (the best 1,000 bounds) holds none of the chunks that really score best.
+    texts = (
+        ["plan project program"] * 1200
+        + ["cloud cloud revenue"] * 5
+        + ["cloud report"] * 800
+        + ["other"] * 500
+    )
+    idx = LexicalIndex.build(list(range(len(texts))), texts)
+    senses = [["plan", "project", "program"]]
+    found = idx.search("cloud", 5, senses)
+    assert {cid for cid, _ in found} == set(range(1200, 1205))
+    every = _every_chunk(idx, "cloud", senses)
+    assert [s for _, s in found] == pytest.approx(sorted(every, reverse=True)[:5], rel=1e-5)
+
+
 def test_idf_is_higher_for_rarer_terms() -> None:
     idx = LexicalIndex.build([1, 2, 3], ["cloud growth", "cloud margin", "cloud capex"])
     idf = idx.idf(["cloud", "capex"])
