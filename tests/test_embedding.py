@@ -1,3 +1,5 @@
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -6,12 +8,12 @@ import pytest
 from rag.embedding import (
     EmbeddingError,
     _minilm_path,
-    default_cache_dir,
     has_fast_bf16,
     load_embedder,
     onnx_model_files,
     resolve_backend,
 )
+from rag.model_cache import default_cache_dir
 
 
 def test_default_model_gives_normalized_vectors() -> None:
@@ -79,6 +81,18 @@ def test_onnx_export_happens_once_and_is_reused() -> None:
     stamp = model.stat().st_mtime_ns
     assert onnx_model_files(Path(_minilm_path()), default_cache_dir(), int8=False) == model
     assert model.stat().st_mtime_ns == stamp and not list(model.parent.glob("*.tmp"))
+
+
+def test_a_reinstalled_model_reuses_its_export(tmp_path: Path) -> None:
+    """A fresh virtualenv holds the same bytes at another path with new times."""
+    original = Path(_minilm_path())
+    reinstalled = tmp_path / "venv" / original.name
+    shutil.copytree(original, reinstalled)
+    os.utime(reinstalled / "model.safetensors", ns=(1, 1))
+    cache = tmp_path / "cache"
+    model = onnx_model_files(original, cache, int8=False)
+    assert onnx_model_files(reinstalled, cache, int8=False) == model
+    assert len(list(cache.iterdir())) == 1
 
 
 def test_bf16_documents_are_recorded_under_another_name_and_keep_fp32_questions() -> None:
