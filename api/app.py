@@ -13,7 +13,7 @@ from api.headers import add_header_middleware
 from api.limits import BODY_REFUSED, BodyLimitMiddleware
 from api.routes import ask, health, index, page, transcripts
 from api.security import UNAUTHORIZED, require_for_method, require_read
-from index.store import IndexMissingError, ModelMismatchError, StoreError
+from index.store import IndexMissingError, ModelMismatchError, StorageFullError, StoreError
 from rag.engine import Engine
 from rag.settings import Settings
 
@@ -63,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(ModelMismatchError)
     async def model_mismatch(_: Request, exc: ModelMismatchError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StorageFullError)
+    async def storage_full(_: Request, exc: StorageFullError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=507)
 
     @app.exception_handler(StoreError)
     async def store_error(_: Request, exc: StoreError) -> JSONResponse:

@@ -92,7 +92,9 @@ class UploadedOut(BaseModel):
 
 class UploadErrorOut(BaseModel):
     name: str
-    status: int = Field(description="413 too large, 415 not a transcript, 422 malformed.")
+    status: int = Field(
+        description="413 too large, 415 not a transcript, 422 malformed, 507 the disk is full."
+    )
     detail: str
 
 

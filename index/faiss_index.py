@@ -402,23 +402,31 @@ class FaissIndex:
         with open(path, "r+b") as fh:
             fh.seek(self._file[1])
             fh.truncate()
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            try:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError:
+                fh.truncate(self._file[1])  # no torn record left behind (a full disk)
+                raise
             self._file = (path, fh.tell(), os.fstat(fh.fileno()).st_ino)
 
     def _rewrite(self, path: Path) -> None:
         tmp = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-        with open(tmp, "wb") as fh:
-            writer = faiss.PyCallbackIOWriter(fh.write)
-            faiss.write_index(self._index, writer)
-            if self._coarse is not None:
-                faiss.write_index(self._coarse, writer)
-            del writer
-            fh.flush()
-            os.fsync(fh.fileno())
-        stat = tmp.stat()
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as fh:
+                writer = faiss.PyCallbackIOWriter(fh.write)
+                faiss.write_index(self._index, writer)
+                if self._coarse is not None:
+                    faiss.write_index(self._coarse, writer)
+                del writer
+                fh.flush()
+                os.fsync(fh.fileno())
+            stat = tmp.stat()
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         _fsync_dir(path.parent)
         self._file = (path, stat.st_size, stat.st_ino)
 

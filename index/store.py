@@ -11,12 +11,14 @@ vectors cached in SQLite.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +48,30 @@ class ModelMismatchError(StoreError):
 
 class BusyError(StoreError):
     """Another process holds the lock for a long operation on this data dir."""
+
+
+class StorageFullError(StoreError):
+    """The disk under the data dir is full; the write was undone, nothing else changed."""
+
+
+def _out_of_space(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return isinstance(exc, sqlite3.Error) and exc.sqlite_errorcode == sqlite3.SQLITE_FULL
+
+
+@contextmanager
+def _space_checked(data_dir: Path, outcome: str) -> Iterator[None]:
+    """A full disk becomes a StorageFullError that says what to do."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        if not _out_of_space(exc):
+            raise
+        raise StorageFullError(
+            f"the disk holding {data_dir} is full: {outcome}, and everything stored before "
+            "is unchanged; free some space and try again"
+        ) from exc
 
 
 def text_sha(text: str) -> str:
@@ -123,6 +149,16 @@ def _chunk_row(chunk: Chunk) -> tuple:
         chunk.start_time,
         chunk.end_time,
     )
+
+
+@dataclass
+class _PendingVectors:
+    """Vectors bound for a live index once the transaction holding their chunks commits."""
+
+    parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self.parts.append((ids, vectors))
 
 
 class Store:
@@ -366,7 +402,7 @@ class Store:
         transcript_id: int,
         indexed: Indexed,
         spaces: Sequence[Space],
-        targets: dict[str, VectorIndex],
+        targets: Mapping[str, VectorIndex | _PendingVectors],
     ) -> None:
         """Insert one transcript's chunks, record and cache their vectors, add them to targets."""
         ids = self.db.insert_chunks(tx, generation, transcript_id, map(_chunk_row, indexed.chunks))
@@ -386,12 +422,22 @@ class Store:
             targets[space.name].add(np.array([cid for cid, _ in rows], dtype=np.int64), vectors)
 
     def _save_live(self, generation: int) -> None:
-        """Persist the live indexes after an in-place write, noting the version they reflect."""
+        """Persist the live indexes after an in-place write, noting the version they reflect.
+
+        The write is already committed to SQLite, so a full disk here loses
+        nothing: the live indexes in memory hold it, and the next start
+        restores the vector files from the vectors SQLite caches.
+        """
         with self._lock.write():
-            for space in self.spaces:
-                self._vectors[space.name].save(self._vectors_path(space.name, generation))
-            if self._keywords is not None:
-                self._keywords.refresh()
+            try:
+                for space in self.spaces:
+                    self._vectors[space.name].save(self._vectors_path(space.name, generation))
+                if self._keywords is not None:
+                    self._keywords.refresh()
+            except OSError as exc:
+                if not _out_of_space(exc):
+                    raise
+                log.warning("%s is full; index files are saved at the next start", self.data_dir)
         self._loaded_version = self.db.version
 
     def add_transcript(self, new: NewTranscript, spaces: Sequence[Space]) -> tuple[int, bool]:
@@ -409,13 +455,21 @@ class Store:
             if not self.is_built:
                 return self.replace_all([new], spaces)[0], True
             generation = self.db.generation
-            with self.db.transaction() as tx:
+            pending = {s.name: _PendingVectors() for s in spaces}
+            with (
+                _space_checked(self.data_dir, f"{new.name} was not stored"),
+                self.db.transaction() as tx,
+            ):
                 tid = self.db.insert_transcript(
                     tx, new.name, new.format, new.sha256, new.text, new.source
                 )
-                with self._lock.write():
-                    self._insert_indexed(tx, generation, tid, new.indexed, spaces, self._vectors)
+                self._insert_indexed(tx, generation, tid, new.indexed, spaces, pending)
                 self.db.bump_version(tx)
+            # Only committed rows reach the live vectors: a failed commit leaves them as they were.
+            with self._lock.write():
+                for name, vectors in pending.items():
+                    for ids, rows in vectors.parts:
+                        self._vectors[name].add(ids, rows)
             self._save_live(generation)
             return tid, True
 
@@ -425,7 +479,10 @@ class Store:
             ids = np.array(
                 self.db.transcript_chunk_ids(transcript_id, self.db.generation), dtype=np.int64
             )
-            with self.db.transaction() as tx:
+            with (
+                _space_checked(self.data_dir, "the transcript was not deleted"),
+                self.db.transaction() as tx,
+            ):
                 deleted = tx.execute(
                     "DELETE FROM transcripts WHERE id = ?", (transcript_id,)
                 ).rowcount
@@ -451,21 +508,31 @@ class Store:
             old_spaces = self.spaces
             generation = old_generation + 1
             targets = {s.name: create_vector_index(s.dim) for s in spaces}
-            with self.db.transaction() as tx:
-                transcript_ids = fill(tx, generation, targets)
-                # The old generation's rows stay until the next switch: a question
-                # searching the old vectors right now must still find its chunks.
-                tx.execute(
-                    "DELETE FROM chunks WHERE generation NOT IN (?, ?)",
-                    (generation, old_generation),
-                )
-                self.db.set_meta(tx, "spaces", json.dumps([asdict(s) for s in spaces]))
-                self.db.set_meta(tx, "generation", str(generation))
-                self.db.bump_version(tx)
+            try:
+                with (
+                    _space_checked(self.data_dir, "the new index was not made live"),
+                    self.db.transaction() as tx,
+                ):
+                    transcript_ids = fill(tx, generation, targets)
+                    # The old generation's rows stay until the next switch: a question
+                    # searching the old vectors right now must still find its chunks.
+                    tx.execute(
+                        "DELETE FROM chunks WHERE generation NOT IN (?, ?)",
+                        (generation, old_generation),
+                    )
+                    self.db.set_meta(tx, "spaces", json.dumps([asdict(s) for s in spaces]))
+                    self.db.set_meta(tx, "generation", str(generation))
+                    self.db.bump_version(tx)
+                    for space in spaces:
+                        targets[space.name].save(self._vectors_path(space.name, generation))
+                    rows = self.db.keyword_rows(generation)
+                    keywords = KeywordIndex.write_new(self.db, rows, self.data_dir, generation)
+            except BaseException:
+                # Free what the unfinished generation wrote (a full disk needs it back now).
                 for space in spaces:
-                    targets[space.name].save(self._vectors_path(space.name, generation))
-                rows = self.db.keyword_rows(generation)
-                keywords = KeywordIndex.write_new(self.db, rows, self.data_dir, generation)
+                    self._vectors_path(space.name, generation).unlink(missing_ok=True)
+                shutil.rmtree(KeywordIndex.path(self.data_dir, generation), ignore_errors=True)
+                raise
             with self._lock.write():
                 self._vectors, self._keywords, self._spaces = targets, keywords, list(spaces)
             self._loaded_version = self.db.version

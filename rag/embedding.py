@@ -107,7 +107,9 @@ def _export_onnx(model_path: Path, target: Path) -> None:
     """Trace the transformer (token embeddings out) to ONNX, written atomically."""
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     model = AutoModel.from_pretrained(str(model_path), attn_implementation="eager").eval()
 
     class TokenEmbeddings(torch.nn.Module):
@@ -336,7 +338,9 @@ class Bf16Embedder(OnnxEmbedder):
         with self._loading:
             if self._model is None:
                 from transformers import AutoModel
+                from transformers.utils import logging as transformers_logging
 
+                transformers_logging.disable_progress_bar()  # ours is the one to show
                 torch.set_num_threads(self.threads)
                 model = AutoModel.from_pretrained(str(self.model_path), attn_implementation="sdpa")
                 self._model = model.to(torch.bfloat16).eval()

@@ -105,3 +105,38 @@ def writable_server(seed_data_dir: Path, tmp_path: Path) -> Iterator[Server]:
     server = start_server(tmp_path / "data")
     yield server
     server.stop()
+
+
+@dataclass
+class SmallDisk:
+    """A real filesystem of a few megabytes that a test can fill up."""
+
+    path: Path
+
+    def fill(self, leave_kb: int = 40) -> None:
+        """Leave only ``leave_kb`` free, as a disk that is about to run out."""
+        free_kb = shutil.disk_usage(self.path).free // 1024
+        with open(self.path / "filler", "wb") as handle:
+            handle.truncate(0)
+            for _ in range(max(0, free_kb - leave_kb)):
+                handle.write(b"\0" * 1024)
+
+    def free(self) -> None:
+        (self.path / "filler").unlink(missing_ok=True)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[SmallDisk]:
+    """A 16 MB tmpfs mounted for the test; skipped where mounting is not allowed (not root)."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount_point)],
+        capture_output=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip("mounting a small tmpfs (a disk that can really fill up) needs root")
+    try:
+        yield SmallDisk(mount_point)
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)

@@ -18,3 +18,13 @@ Q:How much kelp did greenhouse unit {n} harvest?
 A:Greenhouse unit {n} harvested {n * 7} tonnes of kelp, helped by the reef station {n} lamps.
 follow
 """
+
+
+def call_transcript(n: int, turns: int = 120) -> str:
+    """A plain-text call of company ``n``: ~20 KB of speaker turns, long enough to need disk."""
+    speakers = ("Chief Financial Officer", "Analyst")
+    return "".join(
+        f"{speakers[t % 2]}: Zorblax Holdings {n}, turn {t}: the kelp unit {t} of reef station {n} "
+        f"ran at {t * 3} percent of plan this quarter, helped by warmer currents and new lamps.\n"
+        for t in range(turns)
+    )

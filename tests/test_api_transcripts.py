@@ -1,12 +1,13 @@
 """Uploads, deletes and rebuilds over HTTP against a real uvicorn on 127.0.0.1."""
 
+import shutil
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import DATA, Server, start_server
-from tests.factories import minutes_transcript
+from tests.conftest import DATA, Server, SmallDisk, start_server
+from tests.factories import call_transcript, minutes_transcript
 
 SAMPLES = DATA / "samples"
 
@@ -159,3 +160,25 @@ def test_three_formats_in_one_upload_then_a_question_only_one_answers(
     assert again.status_code == 200
     assert {t["id"] for t in again.json()["transcripts"]} == {t["id"] for t in stored.values()}
     assert len(httpx.get(writable_server.url + "/transcripts").json()) == 4
+
+
+def test_upload_to_a_full_disk_is_507_and_loses_nothing(
+    seed_data_dir: Path, small_disk: SmallDisk
+) -> None:
+    shutil.copytree(seed_data_dir, small_disk.path / "data")
+    server = start_server(small_disk.path / "data")
+    try:
+        before = _state(server)
+        small_disk.fill()
+        r = _upload(server, ("call.txt", call_transcript(2).encode()))
+        assert r.status_code == 507, r.text
+        assert "call.txt was not stored" in r.json()["detail"]
+        assert r.json()["errors"][0]["status"] == 507
+        assert _state(server) == before
+        small_disk.free()
+        assert _upload(server, ("call.txt", call_transcript(2).encode())).status_code == 201
+        transcripts, health = _state(server)
+        assert len(transcripts) == len(before[0]) + 1
+        assert health["vectors"] == health["chunks"] > before[1]["chunks"]
+    finally:
+        server.stop()

@@ -5,13 +5,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.store import Indexed, ModelMismatchError, NewTranscript, Store
+from index.store import Indexed, ModelMismatchError, NewTranscript, StorageFullError, Store
 from rag.chunking import Chunker
 from rag.embedding import load_embedder, resolve_backend
 from rag.engine import Engine
 from rag.formats import parse
 from rag.settings import Settings, get_settings
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, SmallDisk
+from tests.factories import call_transcript
 
 
 def _answers(engine: Engine, question: str) -> list[tuple[int, int, float]]:
@@ -147,3 +148,46 @@ def test_auto_backend_keeps_the_precision_an_index_was_built_with(
     )
     with pytest.raises(ModelMismatchError, match="rebuild"):
         named.add_text("third.txt", seed_text + "\nAnother line.")
+
+
+def _engine_on(small_disk: SmallDisk, seed_data_dir: Path) -> Engine:
+    shutil.copytree(seed_data_dir, small_disk.path / "data")
+    return Engine(Settings(data_dir=small_disk.path / "data"))
+
+
+def test_a_full_disk_refuses_an_upload_and_keeps_what_was_stored(
+    seed_data_dir: Path, small_disk: SmallDisk
+) -> None:
+    engine = _engine_on(small_disk, seed_data_dir)
+    question = "What is the capital expenditure plan?"
+    before, names = _answers(engine, question), [t.name for t in engine.transcripts()]
+    chunks = engine.store.count_chunks()
+    small_disk.fill()
+    with pytest.raises(StorageFullError, match="is full: call.txt was not stored"):
+        engine.add_text("call.txt", call_transcript(1))
+    assert [t.name for t in engine.transcripts()] == names
+    assert engine.store.vector_count == chunks == engine.store.count_chunks()
+    assert _answers(engine, question) == before
+    small_disk.free()
+    assert engine.add_text("call.txt", call_transcript(1)).created
+    assert engine.store.vector_count == engine.store.count_chunks() > chunks
+    assert Engine(Settings(data_dir=engine.settings.data_dir)).store.repairs == []
+
+
+def test_a_full_disk_fails_a_rebuild_and_frees_what_it_wrote(
+    seed_data_dir: Path, small_disk: SmallDisk
+) -> None:
+    engine = _engine_on(small_disk, seed_data_dir)
+    data_dir, generation = engine.settings.data_dir, engine.store.db.generation
+    question = "What is the capital expenditure plan?"
+    before = _answers(engine, question)
+    small_disk.fill()
+    with pytest.raises(StorageFullError, match="the new index was not made live"):
+        engine.rebuild()
+    assert not list(data_dir.glob(f"*-{generation + 1}*"))
+    assert engine.store.db.generation == generation
+    assert _answers(engine, question) == before
+    small_disk.free()
+    engine.rebuild()
+    assert engine.store.db.generation == generation + 1
+    assert _answers(engine, question) == before

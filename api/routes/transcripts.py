@@ -22,6 +22,7 @@ from api.schemas import (
     UploadResponse,
     ValidationFailure,
 )
+from index.store import StorageFullError
 from rag.decoding import DecodeError, EmptyInputError, decode
 from rag.formats import ParseError, UnknownFormatError, known_formats
 
@@ -56,6 +57,7 @@ def _status_of(exc: Exception) -> int:
         413: {"model": UploadFailure | ErrorOut, "description": "Too large, or too many files."},
         415: {"model": UploadFailure},
         422: {"model": UploadFailure | ErrorOut | ValidationFailure},
+        507: {"model": UploadFailure, "description": "The disk holding the data is full."},
     },
 )
 async def upload(
@@ -101,6 +103,9 @@ async def upload(
             errors.append(
                 UploadErrorOut(name=name, status=_status_of(exc), detail=f"{name}: {exc}")
             )
+            continue
+        except StorageFullError as exc:
+            errors.append(UploadErrorOut(name=name, status=507, detail=str(exc)))
             continue
         stored.append(UploadedOut.model_validate(asdict(result)))
     if not stored:
