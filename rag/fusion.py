@@ -33,30 +33,48 @@ def best_of_views(*views: Ranking) -> Ranking:
     return sorted(best.items(), key=lambda p: -p[1])
 
 
-def standardize(ranking: Ranking) -> Ranking:
-    """Scores as z-scores within the list; a list of one or of equal scores gets 0s."""
-    if not ranking:
-        return []
+def _zscores(ranking: Ranking, pool: int) -> tuple[Ranking, float]:
+    """The list's z-scores, and the z of a candidate it left out."""
     scores = np.array([s for _, s in ranking], dtype=np.float64)
-    std = float(scores.std())
-    mean = float(scores.mean())
+    zeros = max(0, pool - len(scores))
+    population = np.concatenate([scores, np.zeros(zeros)])
+    std = float(population.std())
+    mean = float(population.mean())
     if std <= 1e-12:
-        return [(cid, 0.0) for cid, _ in ranking]
-    return [(cid, (s - mean) / std) for cid, s in ranking]
+        return [(cid, 0.0) for cid, _ in ranking], 0.0
+    z = [(cid, (s - mean) / std) for cid, s in ranking]
+    return z, -mean / std if zeros else min(v for _, v in z)
 
 
-def weighted_zsum(rankings: Mapping[str, Ranking], weights: Mapping[str, float]) -> Ranking:
-    """Weighted sum of per-list z-scores; ids a list lacks get that list's lowest z."""
+def standardize(ranking: Ranking, pool: int = 0) -> Ranking:
+    """Scores as z-scores within the list; a list of one or of equal scores gets 0s.
+
+    ``pool``: the list heads that many candidates and the ones it left out
+    scored 0 (a chunk sharing no word with the question, for BM25). They count
+    in the mean and spread, so the one chunk that has a rare word stands out.
+    """
+    return _zscores(ranking, pool)[0] if ranking else []
+
+
+def weighted_zsum(
+    rankings: Mapping[str, Ranking],
+    weights: Mapping[str, float],
+    pools: Mapping[str, int] | None = None,
+) -> Ranking:
+    """Weighted sum of per-list z-scores; ids a list lacks get the z of a left-out candidate.
+
+    ``pools``: for a list whose left-out candidates scored 0 (BM25), how many
+    candidates it was drawn from (see ``standardize``).
+    """
     total: dict[int, float] = {}
     floors: dict[str, float] = {}
     standardized: dict[str, dict[int, float]] = {}
     for name, ranking in rankings.items():
         if not ranking or weights.get(name, 0.0) == 0.0:
             continue
-        z = dict(standardize(ranking))
-        standardized[name] = z
-        floors[name] = min(z.values())
-        for cid in z:
+        z, floors[name] = _zscores(ranking, (pools or {}).get(name, 0))
+        standardized[name] = dict(z)
+        for cid, _ in z:
             total.setdefault(cid, 0.0)
     for cid in total:
         total[cid] = sum(
@@ -130,10 +148,15 @@ def with_transcript_context(
     return sorted(scored, key=lambda p: -p[1])
 
 
-def fuse(rankings: Mapping[str, Ranking], weights: Mapping[str, float] = WEIGHTS) -> Ranking:
+def fuse(
+    rankings: Mapping[str, Ranking], weights: Mapping[str, float] = WEIGHTS, pool: int = 0
+) -> Ranking:
     """The retrieval ranking: the keyword list and each encoder's best-view list, z-summed.
 
     An empty list (no keyword in common, as for a Chinese question over English
-    text) simply leaves the other evidence.
+    text) simply leaves the other evidence. ``pool``: how many chunks each list
+    could have held (the search depth, or fewer chunks than that); the keyword
+    list's missing ones scored 0. Without it, "free cash flow" said in one chunk
+    of a call gave a one-entry keyword list, a z of 0, and no say at all.
     """
-    return weighted_zsum(rankings, weights)
+    return weighted_zsum(rankings, weights, {"lexical": pool})

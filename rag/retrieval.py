@@ -102,7 +102,9 @@ class Retriever:
         )
         if allowed is not None and not allowed:
             return SearchResult([], answerable=False)
-        depth = max(50, top_k * 5) if allowed is None else max(500, top_k * 50)
+        # How many chunks each list ranks; a filter searches deeper to keep that many after it.
+        head_size = max(50, top_k * 5)
+        depth = head_size if allowed is None else max(500, top_k * 50)
         primary, multilingual = self._families()
         # The second encoder's family (encode, then search) runs beside the first's and the
         # keyword search: onnxruntime and FAISS let go of the GIL, so both cores work.
@@ -115,6 +117,9 @@ class Retriever:
         keywords = keyword_query(question)
         senses = [readings for _, readings in word_senses(question)]
         lexical = self.store.keyword_search(question, depth, senses)
+        # Fewer keyword hits than asked for: every other chunk shares no word (scores 0).
+        candidates = len(allowed) if allowed is not None else self.store.vector_count
+        pool = min(head_size, candidates) if len(lexical) < depth else 0
         multi: Ranking = []
         if pending is not None:
             more, multi = pending.result()
@@ -131,7 +136,10 @@ class Retriever:
                 {"lexical": lexical, "dense": dense, "multilingual": multi},
                 {"lexical": 1.0, "dense": 1.0, "multilingual": 1.0},
             ),
-            "final": lambda: fuse({"lexical": lexical, "dense": dense, "multilingual": multi}),
+            "final": lambda: fuse(
+                {"lexical": lexical, "dense": dense, "multilingual": multi},
+                pool=pool,
+            ),
         }[self.mode]()
 
         # Positions (no text) of every candidate: the final mode weighs each transcript's

@@ -28,6 +28,23 @@ def test_standardize_centres_and_scales() -> None:
     assert standardize([]) == []
 
 
+def test_a_pool_counts_the_candidates_a_short_list_left_out_as_zeros() -> None:
+    # One chunk of four has the rare word: it stands out against the three that scored 0.
+    [(cid, z)] = standardize([(1, 5.0)], pool=4)
+    assert cid == 1 and z == pytest.approx(3.75 / (4.6875**0.5))
+    assert standardize([(1, 3.0), (2, 1.0)], pool=2) == standardize([(1, 3.0), (2, 1.0)])
+
+
+def test_the_only_keyword_match_is_not_drowned_by_dense_near_ties() -> None:
+    """A call says "free cash flow" in one chunk of 27; both encoders rank it a close second."""
+    lexical = [(7, 4.7)]
+    dense = [(1, 0.31), (7, 0.30)] + [(i, 0.29 - i * 0.004) for i in range(2, 27) if i != 7]
+    multilingual = [(1, 0.80), (7, 0.795)] + [(i, 0.79 - i * 0.001) for i in range(2, 27) if i != 7]
+    lists = {"lexical": lexical, "dense": dense, "multilingual": multilingual}
+    assert fuse(lists)[0][0] == 1  # a one-entry list has no spread: its z is 0, the floor
+    assert fuse(lists, pool=27)[0][0] == 7
+
+
 def test_a_towering_keyword_hit_beats_a_dense_near_tie() -> None:
     # Chunk 7 holds the question's own words: BM25 30 against 4 and less for the rest.
     lexical = [(7, 30.0)] + [(i, 4.0 - i * 0.05) for i in range(1, 50) if i != 7]

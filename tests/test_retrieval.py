@@ -29,6 +29,12 @@ def test_ai_bubble_question_cites_the_answer_first(seed_engine: Engine, seed_tex
     assert c.transcript == "alibaba-fy2026-q2-earnings-call.txt"
 
 
+def test_words_only_one_passage_uses_lift_it_first(seed_engine: Engine) -> None:
+    """Only one chunk of the seed shares a word with these; both encoders rank it second."""
+    for question in ("What was the free cash flow?", "How much cash did they burn?"):
+        assert "free cash flow outflow" in seed_engine.ask(question, 3).answers[0].text
+
+
 def test_answers_are_ranked_and_never_overlap(seed_engine: Engine) -> None:
     answers = seed_engine.ask("How did cloud revenue grow?", 20).answers
     assert [a.rank for a in answers] == list(range(1, len(answers) + 1))
