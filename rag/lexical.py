@@ -31,11 +31,13 @@ _TOKEN = re.compile(
     rf"|(?P<num>\d+(?:[.,]\d+)*)"
     rf"|(?P<word>[^\W\d_{_CJK_RANGE}]+(?:['’][^\W\d_{_CJK_RANGE}]+)*)"
 )
+_ACRONYM_PLURAL = re.compile(r"(?<![A-Za-z])([A-Z]{2,})s(?![A-Za-z])")
+""""GPUs", "LLMs", "KPIs": Snowball keeps the s after a vowel or with no vowel at all."""
 # Single letters stay: meeting speakers are "PhD D", "Grad B".
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) - {"d", "m", "o", "y"}
 _META = "lexical.json"
 _NO_TERMS = " "
-TOKENIZER_VERSION = 2
+TOKENIZER_VERSION = 3
 """Bumped when terms or scoring change; an index saved by another version is rebuilt on open."""
 K1, B = 0.9, 0.4
 """BM25's term saturation and length normalisation: the values common in IR toolkits
@@ -45,13 +47,17 @@ from earnings calls; nearby values score alike."""
 
 
 class Tokenizer:
-    """Text to BM25 terms: stemmed English words, whole numbers, Chinese bigrams."""
+    """Text to BM25 terms: stemmed English words, whole numbers, Chinese bigrams.
+
+    An acronym's plural is the acronym ("GPUs" is "gpu"), as Snowball would do
+    for a word.
+    """
 
     def __init__(self) -> None:
         self._stemmer = Stemmer.Stemmer("english")
 
     def __call__(self, text: str) -> list[str]:
-        text = unicodedata.normalize("NFKC", text).lower()
+        text = _ACRONYM_PLURAL.sub(r"\1", unicodedata.normalize("NFKC", text)).lower()
         terms: list[str] = []
         words: list[str] = []
         for match in _TOKEN.finditer(text):

@@ -37,6 +37,13 @@ def test_mixed_text_keeps_numbers_and_both_scripts() -> None:
     assert "380" in terms and "3.5" in terms and "资本" in terms and "billion" in terms
 
 
+def test_an_acronym_and_its_plural_are_one_term() -> None:
+    tokenize = Tokenizer()
+    assert tokenize("our GPUs, LLMs and KPIs") == tokenize("our GPU, LLM and KPI")
+    assert sorted(tokenize("GPUs利用率")) == sorted(["gpu", "利用", "用率"])
+    assert tokenize("Yes, this is") == tokenize("yes, this is")  # not an acronym
+
+
 def test_single_letter_speakers_survive() -> None:
     assert "d" in Tokenizer()("What did D think?")
 
