@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.database import Database
-from rag.lexical import LexicalIndex
+from rag.lexical import LexicalIndex, idf_of
 
 MERGE_AT = 2000
 """The delta is merged into the main index once it holds this many chunks..."""
@@ -103,7 +103,13 @@ class KeywordIndex:
         return sorted(hits, key=lambda h: -h[1])[:k]
 
     def idf(self, terms: list[str]) -> dict[str, float]:
-        return self.main.idf(terms) if self.main else {}
+        """Over the main index and the delta: a term only a new upload has is known too."""
+        parts = [part for part in (self.main, self.delta) if part]
+        frequencies: dict[str, int] = {}
+        for part in parts:
+            for term, count in part.document_frequencies(terms).items():
+                frequencies[term] = frequencies.get(term, 0) + count
+        return idf_of(frequencies, sum(len(part) for part in parts))
 
     def drop(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

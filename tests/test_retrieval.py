@@ -1,8 +1,12 @@
+import shutil
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from rag.engine import Engine
 from rag.models import StoredChunk
 from rag.retrieval import drop_overlaps
+from rag.settings import Settings
+from tests.factories import chinese_call_transcript
 
 
 def _chunk(cid: int, tid: int, start: int, end: int) -> StoredChunk:
@@ -62,3 +66,16 @@ def test_concurrent_questions_get_the_answers_asked_alone(seed_engine: Engine) -
     with ThreadPoolExecutor(max_workers=8) as pool:
         together = list(pool.map(cited, questions * 6))
     assert together == [alone[q] for q in questions * 6]
+
+
+def test_an_english_question_finds_a_chinese_passage_by_its_words(
+    seed_data_dir: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(seed_data_dir, tmp_path / "data")
+    engine = Engine(Settings(data_dir=tmp_path / "data"))
+    engine.add_text("review.txt", chinese_call_transcript())
+    first = engine.ask("What did they say about the air purifier?", 3).answers[0]
+    assert first.citation.transcript == "review.txt" and "空气净化器" in first.text
+    # The index knows the upload's words before any merge: they weigh as rare, not unknown.
+    idf = engine.store.keyword_idf(["净化", "revenu"])
+    assert idf["净化"] > idf["revenu"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.lexical import tokenize
-from rag.translation import chinese_words, english_terms, keyword_query
+from rag.translation import chinese_senses, chinese_words, english_terms, keyword_query
 
 
 def test_words_are_the_longest_dictionary_matches() -> None:
@@ -28,3 +28,16 @@ def test_questions_without_chinese_are_left_alone() -> None:
 def test_a_lone_character_brings_the_first_sense_of_each_of_its_entries() -> None:
     assert {"say", "cloud"} <= set(tokenize(english_terms("云")))
     assert "[" not in english_terms("通义千问")  # cross-references to other words are no senses
+
+
+def test_english_phrases_bring_the_chinese_words_they_translate() -> None:
+    found = dict(chinese_senses("How many stores are there in East China?"))
+    assert "华东" in found["east china"]  # the phrase, not "east" and "china" apart
+    assert "门店" in found["stores"]  # looked up as "store" too
+    assert "east" not in found and "china" not in found
+    assert not {"are", "there", "in"} & set(found)  # stop words alone bring nothing
+
+
+def test_words_no_entry_translates_bring_nothing() -> None:
+    assert chinese_senses("Zorblax of the") == []
+    assert chinese_senses("资本开支") == []
