@@ -2,7 +2,9 @@
 
 Beside the shared sets, ``tests/data/seed_zh.jsonl``: the project's own Chinese
 wording of 14 seed_dev questions (the same gold), as one Chinese question is too
-few to judge cross-language search by.
+few to judge cross-language search by; ``tests/data/seed_zh_names.jsonl``: 8 Chinese
+questions about the call's brands and places (淘宝, 高德, 千问), which English text
+spells in pinyin or translates.
 
 Each corpus is indexed once through the real pipeline (`Engine.build`, into a
 work folder whose SQLite vector cache makes later runs cheap), then every
@@ -94,6 +96,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     corpora = [
         ("seed_dev", "seed", [ROOT / "seeds"], eval_dir / "seed_dev.jsonl", False),
         ("seed_zh", "seed", [ROOT / "seeds"], ROOT / "tests" / "data" / "seed_zh.jsonl", False),
+        (
+            "seed_zh_names",
+            "seed",
+            [ROOT / "seeds"],
+            ROOT / "tests" / "data" / "seed_zh_names.jsonl",
+            False,
+        ),
         (
             "qmsum_val",
             "qmsum",

@@ -38,6 +38,7 @@ def term_coverage(
     idf: Callable[[Sequence[str]], Mapping[str, float]],
     unknown_idf: float,
     chinese: Sequence[tuple[str, Sequence[str]]] = (),
+    readings: Sequence[tuple[str, Sequence[str]]] | None = None,
 ) -> float:
     """Share, by idf, of the question's distinct words that ``passage`` contains.
 
@@ -46,7 +47,8 @@ def term_coverage(
     the word itself or all the terms of one of its English senses ("apple pie"
     needs both), and weighs as its most common reading. ``chinese``: the question's
     English words with Chinese words they translate (``chinese_senses``); a passage
-    holding one of those has the English word too.
+    holding one of those has the English word too. ``readings``: the question's Chinese
+    words with their readings, where the caller found more than ``word_senses`` (names).
     """
     translations: dict[str, list[frozenset[str]]] = {}
     for phrase, found in chinese:
@@ -56,19 +58,19 @@ def term_coverage(
         [frozenset([t]), *translations.get(t, [])]
         for t in dict.fromkeys(tokenize(without_chinese(question)))
     ]
-    for word, senses in word_senses(question):
-        readings = [frozenset(tokenize(text)) for text in (word, *senses)]
-        words.append([r for r in dict.fromkeys(readings) if r])
+    for word, senses in word_senses(question) if readings is None else readings:
+        terms = [frozenset(tokenize(text)) for text in (word, *senses)]
+        words.append([r for r in dict.fromkeys(terms) if r])
     words = [list(w) for w in dict.fromkeys(tuple(w) for w in words if w)]
     if not words:
         return 0.0
     known = idf(sorted({t for w in words for reading in w for t in reading}))
     present = term_set(passage)
     total = covered = 0.0
-    for readings in words:
-        weight = min(max(known.get(t, unknown_idf) for t in r) for r in readings)
+    for word in words:
+        weight = min(max(known.get(t, unknown_idf) for t in r) for r in word)
         total += weight
-        if any(r <= present for r in readings):
+        if any(r <= present for r in word):
             covered += weight
     return covered / total if total else 0.0
 

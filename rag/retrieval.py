@@ -24,7 +24,13 @@ from rag.fusion import Ranking, best_of_views, fuse, rrf, with_transcript_contex
 from rag.highlight import highlight
 from rag.lexical import term_set
 from rag.models import ChunkSpan, StoredChunk
-from rag.translation import chinese_senses, keyword_query, word_senses
+from rag.translation import (
+    chinese_senses,
+    keyword_query,
+    names,
+    with_names,
+    word_senses,
+)
 
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
 UNKNOWN_TERM_IDF = 8.0
@@ -116,10 +122,12 @@ class Retriever:
         )
         queries, dense = self._rank_family(primary, question, depth)
         chinese = self._chinese_in_index(question)
-        keywords = " ".join([keyword_query(question), *(w for _, found in chinese for w in found)])
-        senses = [readings for _, readings in word_senses(question)]
+        words = with_names(word_senses(question), self._names_in_index(question))
+        keywords = " ".join(
+            [keyword_query(question, words), *(w for _, found in chinese for w in found)]
+        )
         lexical = self.store.keyword_search(
-            question, depth, senses + [found for _, found in chinese]
+            question, depth, [senses for _, senses in words] + [found for _, found in chinese]
         )
         # Fewer keyword hits than asked for: every other chunk shares no word (scores 0).
         candidates = len(allowed) if allowed is not None else self.store.vector_count
@@ -160,7 +168,7 @@ class Retriever:
         kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]
         scored = dict(multi if multilingual else dense)
         confidences = self._confidences(
-            question, kept, multilingual or primary, queries, scored, chinese
+            question, kept, multilingual or primary, queries, scored, chinese, words
         )
         hits = [
             Hit(chunk, score, conf, self._highlight(keywords, chunk))
@@ -182,6 +190,16 @@ class Retriever:
         ]
         return [(phrase, words) for phrase, words in kept if words]
 
+    def _names_in_index(self, question: str) -> list[tuple[str, list[str]]]:
+        """The question's Chinese names spelt as the transcripts spell them ("taobao")."""
+
+        def held(spellings: list[str]) -> set[str]:
+            terms = {s: term_set(s) for s in spellings}
+            known = self.store.keyword_idf(sorted({t for ts in terms.values() for t in ts}))
+            return {s for s, ts in terms.items() if ts and all(t in known for t in ts)}
+
+        return names(question, held)
+
     def _rank_family(
         self, spaces: list[Space], question: str, depth: int
     ) -> tuple[dict[str, np.ndarray], Ranking]:
@@ -198,6 +216,7 @@ class Retriever:
         queries: Mapping[str, np.ndarray],
         scored: Mapping[int, float],
         chinese: Sequence[tuple[str, Sequence[str]]] = (),
+        words: Sequence[tuple[str, Sequence[str]]] | None = None,
     ) -> list[float]:
         """Calibrated from the encoder's cosine to the passage's best view and term coverage.
 
@@ -212,7 +231,7 @@ class Retriever:
         out = []
         for chunk, _ in kept:
             coverage = calibration.term_coverage(
-                question, chunk.text, self.store.keyword_idf, UNKNOWN_TERM_IDF, chinese
+                question, chunk.text, self.store.keyword_idf, UNKNOWN_TERM_IDF, chinese, words
             )
             out.append(round(calibration.confidence(best[chunk.id], coverage), 4))
         return out

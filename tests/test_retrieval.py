@@ -68,6 +68,18 @@ def test_concurrent_questions_get_the_answers_asked_alone(seed_engine: Engine) -
     assert together == [alone[q] for q in questions * 6]
 
 
+def test_chinese_names_find_the_passages_that_spell_them_in_pinyin(seed_engine: Engine) -> None:
+    # The dictionary reads 高德 as "high virtue" and 银泰 as "silver safe"; the call says
+    # "Gaode" and "Yintai". Before names were spelt, neither question was answerable.
+    for question, spelt in (
+        ("高德、淘宝等内部应用是怎么变现的？", "Gaode, Taobao"),
+        ("不包括高鑫和银泰，集团收入增长了多少？", "Yintai"),
+    ):
+        result = seed_engine.ask(question, 3)
+        assert result.answerable
+        assert spelt in result.answers[0].text
+
+
 def test_an_english_question_finds_a_chinese_passage_by_its_words(
     seed_data_dir: Path, tmp_path: Path
 ) -> None:

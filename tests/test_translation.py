@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from rag.lexical import tokenize
-from rag.translation import chinese_senses, chinese_words, english_terms, keyword_query
+from rag.translation import (
+    chinese_senses,
+    chinese_words,
+    english_terms,
+    keyword_query,
+    names,
+    with_names,
+    word_senses,
+)
 
 
 def test_words_are_the_longest_dictionary_matches() -> None:
@@ -41,3 +49,28 @@ def test_english_phrases_bring_the_chinese_words_they_translate() -> None:
 def test_words_no_entry_translates_bring_nothing() -> None:
     assert chinese_senses("Zorblax of the") == []
     assert chinese_senses("资本开支") == []
+
+
+def test_names_are_found_by_the_spelling_the_transcripts_hold() -> None:
+    held = {"taobao", "gaode", "cainiao", "wu yongming"}
+    found = dict(names("高德、淘宝等内部应用是怎么变现的？", lambda tried: held & set(tried)))
+    assert found == {"高德": ["gaode"], "淘宝": ["taobao"]}  # 内部, 应用: no spelling held
+    # A dictionary word may be a name too: 菜鸟 is "rookie", and the company "Cainiao".
+    assert dict(names("菜鸟", lambda tried: held & set(tried))) == {"菜鸟": ["cainiao"]}
+    # The longest name first: "wu yongming", not 吴泳 and 铭 apart.
+    assert names("吴泳铭说了什么？", lambda tried: held & set(tried)) == [
+        ("吴泳铭", ["wu yongming"])
+    ]
+
+
+def test_nothing_is_a_name_the_transcripts_do_not_spell() -> None:
+    assert names("淘宝怎么样？", lambda tried: set()) == []
+    assert names("What about Taobao?", lambda tried: set(tried)) == []
+    # Pinyin that spells an English word matches English text by accident: 那么 is no "name".
+    assert names("那么", lambda tried: set(tried)) == []
+
+
+def test_a_name_replaces_the_senses_of_its_characters() -> None:
+    question = "淘宝的流量"
+    words = with_names(word_senses(question), [("淘宝", ["taobao"])])
+    assert dict(words) == {"流量": dict(word_senses(question))["流量"], "淘宝": ["taobao"]}
