@@ -3,7 +3,8 @@
 Every configured vector space and the keyword index each rank chunks; the
 views of one encoder (a chunk's text, a Q&A pair's question alone) count by
 their best. The keyword index also gets the English senses of a question's
-Chinese words (``rag.translation``), each word counting by its best sense. The
+Chinese words (``rag.translation``), each word counting by its best sense, and
+the English-only primary encoder reads such a question in those words. The
 lists are fused (``rag.fusion``), each passage weighed with its transcript's
 standing, overlaps dropped, and each passage gets a confidence and a highlight.
 """
@@ -26,6 +27,7 @@ from rag.lexical import term_set
 from rag.models import ChunkSpan, StoredChunk
 from rag.translation import (
     chinese_senses,
+    gloss,
     keyword_query,
     names,
     with_names,
@@ -120,9 +122,12 @@ class Retriever:
             if multilingual
             else None
         )
-        queries, dense = self._rank_family(primary, question, depth)
         chinese = self._chinese_in_index(question)
         words = with_names(word_senses(question), self._names_in_index(question))
+        # The primary encoder reads English only: a Chinese question reaches it in English.
+        queries, dense = self._rank_family(
+            primary, gloss(question, words) if words else question, depth
+        )
         keywords = " ".join(
             [keyword_query(question, words), *(w for _, found in chinese for w in found)]
         )

@@ -23,7 +23,7 @@ holds it; a name found so replaces the senses of the characters it spans.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from bm25s.stopwords import STOPWORDS_CHINESE
@@ -41,6 +41,7 @@ PHRASE_WORDS = 3
 """Longest English phrase looked up as one sense ("gross profit margin")."""
 _LATIN_WORD = re.compile(r"[A-Za-z]+(?:['’-][A-Za-z]+)*")
 _TONE = re.compile(r"[1-5]$")
+_INFINITIVE = re.compile(r"^to ")
 NAME_CHARACTERS = (2, 4)
 """Shortest and longest run of characters read as one name (brands, places, people)."""
 SPELLINGS = 4
@@ -106,10 +107,7 @@ def _english_words() -> frozenset[str]:
     )
 
 
-def _segments(run: str) -> list[str]:
-    """A run of Chinese characters cut into dictionary words, longest match first, left to
-    right; a character no headword starts stands alone."""
-    known = dictionary()
+def _forward(run: str, known: Mapping[str, object]) -> list[str]:
     segments: list[str] = []
     i = 0
     while i < len(run):
@@ -119,6 +117,25 @@ def _segments(run: str) -> list[str]:
         segments.append(run[i : i + size])
         i += size
     return segments
+
+
+def _backward(run: str, known: Mapping[str, object]) -> list[str]:
+    segments: list[str] = []
+    j = len(run)
+    while j > 0:
+        size = next((n for n in range(min(MAX_WORD, j), 1, -1) if run[j - n : j] in known), 1)
+        segments.append(run[j - size : j])
+        j -= size
+    return segments[::-1]
+
+
+def _segments(run: str) -> list[str]:
+    """A run of Chinese characters cut into dictionary words by the longest match from
+    both ends, keeping the cut with fewer words, then fewer lone characters, else the
+    backward one: forward alone reads 在建设 as 在建 ("under construction") + 设."""
+    known = dictionary()
+    cuts = [_backward(run, known), _forward(run, known)]
+    return min(cuts, key=lambda c: (len(c), sum(len(w) == 1 for w in c)))
 
 
 def chinese_words(text: str) -> list[str]:
@@ -290,3 +307,25 @@ def with_names(
     "taobao", not 淘 "to wash" and 宝 "jewel")."""
     kept = [(w, senses) for w, senses in words if not any(w in name for name, _ in found)]
     return kept + found
+
+
+def gloss(question: str, words: list[tuple[str, list[str]]]) -> str:
+    """The question with each Chinese word (of ``words``) in its first English reading, "to"
+    dropped, for an encoder that reads English only: all-MiniLM-L6-v2 makes little of
+    本季度总收入是多少, much more of "quarter of a year gross income". Stop words and
+    characters ``words`` lacks are dropped; other text stays as it is."""
+    readings = {word: _INFINITIVE.sub("", senses[0]) for word, senses in words if senses}
+    longest = sorted(readings, key=len, reverse=True)
+
+    def english(run: re.Match[str]) -> str:
+        text, out, i = run.group(), [], 0
+        while i < len(text):
+            word = next((w for w in longest if text.startswith(w, i)), None)
+            if word is None:
+                i += 1
+            else:
+                out.append(readings[word])
+                i += len(word)
+        return f" {' '.join(out)} "
+
+    return " ".join(_CJK_RUN.sub(english, question).split())

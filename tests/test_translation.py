@@ -7,6 +7,7 @@ from rag.translation import (
     chinese_senses,
     chinese_words,
     english_terms,
+    gloss,
     keyword_query,
     names,
     with_names,
@@ -74,3 +75,23 @@ def test_a_name_replaces_the_senses_of_its_characters() -> None:
     question = "淘宝的流量"
     words = with_names(word_senses(question), [("淘宝", ["taobao"])])
     assert dict(words) == {"流量": dict(word_senses(question))["流量"], "淘宝": ["taobao"]}
+
+
+def test_words_are_cut_by_the_longest_match_from_either_end() -> None:
+    # Forward alone reads 在建设 as 在建 ("under construction") + 设, 在内部 as 在内 + 部.
+    assert "建设" in chinese_words("他们在建设什么？") and "在建" not in chinese_words(
+        "他们在建设什么？"
+    )
+    assert "内部" in chinese_words("在内部是如何使用的？")
+    assert {"阿里巴巴", "资本", "开支", "计划"} <= set(
+        chinese_words("阿里巴巴的资本开支计划是多少？")
+    )
+
+
+def test_a_gloss_reads_each_chinese_word_in_its_first_english_sense() -> None:
+    question = "淘宝的资本开支 in 2025？"
+    words = with_names(word_senses(question), [("淘宝", ["taobao"])])
+    glossed = gloss(question, words)
+    assert glossed.startswith("taobao capital") and "in 2025" in glossed
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in glossed)
+    assert gloss("What about revenue?", []) == "What about revenue?"
