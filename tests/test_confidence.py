@@ -57,3 +57,10 @@ def test_unrelated_chinese_questions_are_not_answerable(seed_engine: Engine) -> 
     assert len(questions) == 20
     rejected = sum(not seed_engine.ask(q, 5).answerable for q in questions)
     assert rejected >= 18
+
+
+def test_a_lone_character_counts_neither_for_nor_against() -> None:
+    # 单 ("bill") and 均 ("equal") are guesses; the passage answers 单均亏损 ("loss per order").
+    assert term_coverage("单均亏损", "Losses per order fell.", lambda t: {}, 3.0) == pytest.approx(
+        1.0
+    )
