@@ -4,7 +4,7 @@ Every configured vector space and the keyword index each rank chunks; the
 views of one encoder (a chunk's text, a Q&A pair's question alone) count by
 their best. The keyword index also gets the English senses of a question's
 Chinese words (``rag.translation``), each word counting by its best sense, and
-the English-only primary encoder reads such a question in those words. The
+the English-only primary encoder reads such a question in those words too. The
 lists are fused (``rag.fusion``), each passage weighed with its transcript's
 standing, overlaps dropped, and each passage gets a confidence and a highlight.
 """
@@ -124,10 +124,13 @@ class Retriever:
         )
         chinese = self._chinese_in_index(question)
         words = with_names(word_senses(question), self._names_in_index(question))
-        # The primary encoder reads English only: a Chinese question reaches it in English.
-        queries, dense = self._rank_family(
-            primary, gloss(question, words) if words else question, depth
-        )
+        # The primary encoder reads English only: a Chinese question reaches it in English
+        # too (the gloss finds English passages, the question itself Chinese ones).
+        queries, dense = self._rank_family(primary, question, depth)
+        if words:
+            dense = best_of_views(
+                dense, self._rank_family(primary, gloss(question, words), depth)[1]
+            )
         keywords = " ".join(
             [keyword_query(question, words), *(w for _, found in chinese for w in found)]
         )

@@ -2,6 +2,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 from rag.engine import Engine
 from rag.models import StoredChunk
 from rag.retrieval import drop_overlaps
@@ -90,14 +92,31 @@ def test_the_english_encoder_reads_a_chinese_question_in_english(seed_engine: En
         assert any(evidence in " ".join(a.text.split()) for a in answers)
 
 
-def test_an_english_question_finds_a_chinese_passage_by_its_words(
-    seed_data_dir: Path, tmp_path: Path
-) -> None:
-    shutil.copytree(seed_data_dir, tmp_path / "data")
-    engine = Engine(Settings(data_dir=tmp_path / "data"))
+@pytest.fixture(scope="module")
+def seed_and_chinese_call(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The seed index with a Chinese call uploaded beside it (not merged: a delta)."""
+    data_dir = tmp_path_factory.mktemp("seed-and-chinese") / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    engine = Engine(Settings(data_dir=data_dir))
     engine.add_text("review.txt", chinese_call_transcript())
+    return engine
+
+
+def test_an_english_question_finds_a_chinese_passage_by_its_words(
+    seed_and_chinese_call: Engine,
+) -> None:
+    engine = seed_and_chinese_call
     first = engine.ask("What did they say about the air purifier?", 3).answers[0]
     assert first.citation.transcript == "review.txt" and "空气净化器" in first.text
     # The index knows the upload's words before any merge: they weigh as rare, not unknown.
     idf = engine.store.keyword_idf(["净化", "revenu"])
     assert idf["净化"] > idf["revenu"]
+
+
+def test_the_english_encoder_still_reads_chinese_questions_over_chinese_text(
+    seed_and_chinese_call: Engine,
+) -> None:
+    # The gloss alone ("research and development ...") lost these to English passages.
+    for question, fact in (("研发投入占收入多少？", "百分之六"), ("回购计划有多大？", "五亿元")):
+        answers = seed_and_chinese_call.ask(question, 2, mode="dense").answers
+        assert fact in answers[0].text
