@@ -18,6 +18,7 @@ from rag.decoding import decode
 from rag.embedding import Embedder
 from rag.formats import ParseError, parse
 from rag.models import Chunk, ParsedTranscript
+from rag.translation import passage_gloss
 
 Progress = Callable[[int, int], None]
 """Called with (texts embedded so far, texts to embed)."""
@@ -84,6 +85,8 @@ class Indexer:
         jobs = []
         for space in self.spaces:
             texts = [t for c in chunks if (t := view_text(c, space.view)) is not None]
+            if space.model == self.spaces[0].model:  # the English encoder: Chinese in English
+                texts = [passage_gloss(t) for t in texts]
             shas = [text_sha(t) for t in texts]
             cached = self.store.cached_vectors(space.model, shas, space.dim)
             pending = {sha: t for sha, t in zip(shas, texts, strict=True) if sha not in cached}

@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import threading
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -154,13 +154,19 @@ class LexicalIndex:
         return list(dict.fromkeys(t for t in tokenize(text) if t in self._vocab))
 
     def search(
-        self, query: str, k: int, alternatives: Sequence[Sequence[str]] = ()
+        self,
+        query: str,
+        k: int,
+        alternatives: Sequence[Sequence[str]] = (),
+        idf: Callable[[list[str]], Mapping[str, float]] | None = None,
     ) -> list[tuple[int, float]]:
         """The ``k`` best chunks for ``query``, best first; chunks sharing no term are left out.
 
         Each entry of ``alternatives`` is one word given as alternative readings (a Chinese
         word's English senses): it adds its best reading's score, not their sum, so a
         passage that says "plan", "project" and "program" is not counted thrice for 计划.
+        ``idf``: the weights of a larger collection this index is part of, in place of
+        its own (every chunk is scored; for a small index).
         """
         terms = self.terms(query)
         groups = [[self.terms(text) for text in group] for group in alternatives]
@@ -168,6 +174,13 @@ class LexicalIndex:
         groups = [group for group in groups if group]
         if not (terms or groups) or not len(self._ids):
             return []
+        if idf is not None:
+            used = sorted({*terms, *(t for group in groups for r in group for t in r)})
+            wanted, own = idf(used), self.idf(used)
+            scale = {t: wanted[t] / own[t] for t in used if own.get(t) and t in wanted}
+            exact = self._exact(None, terms, groups, scale)
+            top = top_k(exact, k)
+            return [(int(self._ids[i]), float(exact[i])) for i in top if exact[i] > 0]
         if not groups:
             scores = self._bm25.get_scores(terms)
             top = top_k(scores, k)
@@ -199,28 +212,37 @@ class LexicalIndex:
             size *= 8
 
     def _exact(
-        self, rows: np.ndarray, terms: list[str], groups: list[list[list[str]]]
+        self,
+        rows: np.ndarray | None,
+        terms: list[str],
+        groups: list[list[list[str]]],
+        scale: Mapping[str, float] | None = None,
     ) -> np.ndarray:
         cache: dict[str, np.ndarray] = {}
 
         def score(term: str) -> np.ndarray:
             if term not in cache:
-                cache[term] = self._term_scores(term, rows)
+                cache[term] = self._term_scores(term, rows) * (scale or {}).get(term, 1.0)
             return cache[term]
 
-        total = np.zeros(len(rows), dtype=np.float64)
+        total = np.zeros(len(self._ids) if rows is None else len(rows), dtype=np.float64)
         for term in terms:
             total += score(term)
         for group in groups:
             total += np.max([sum(score(t) for t in reading) for reading in group], axis=0)
         return total
 
-    def _term_scores(self, term: str, rows: np.ndarray) -> np.ndarray:
-        """``term``'s BM25 score in each of ``rows`` (0 where absent), from its postings."""
+    def _term_scores(self, term: str, rows: np.ndarray | None) -> np.ndarray:
+        """``term``'s BM25 score in each of ``rows`` (every row if None; 0 where absent),
+        from its postings."""
         index = self._vocab[term]
         matrix = self._bm25.scores
         start, end = int(matrix["indptr"][index]), int(matrix["indptr"][index + 1])
         docs, values = matrix["indices"][start:end], matrix["data"][start:end]
+        if rows is None:
+            every = np.zeros(len(self._ids))
+            every[docs] = values
+            return every
         if not len(docs):
             return np.zeros(len(rows))
         if np.any(docs[1:] <= docs[:-1]):  # bm25s keeps them sorted; cheap to be sure

@@ -124,13 +124,11 @@ class Retriever:
         )
         chinese = self._chinese_in_index(question)
         words = with_names(word_senses(question), self._names_in_index(question))
-        # The primary encoder reads English only: a Chinese question reaches it in English
-        # too (the gloss finds English passages, the question itself Chinese ones).
-        queries, dense = self._rank_family(primary, question, depth)
-        if words:
-            dense = best_of_views(
-                dense, self._rank_family(primary, gloss(question, words), depth)[1]
-            )
+        # The primary encoder reads English only: a Chinese question reaches it in English,
+        # as Chinese passages did when they were embedded (``passage_gloss``).
+        queries, dense = self._rank_family(
+            primary, gloss(question, words) if words else question, depth
+        )
         keywords = " ".join(
             [keyword_query(question, words), *(w for _, found in chinese for w in found)]
         )

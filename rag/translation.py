@@ -46,6 +46,8 @@ NAME_CHARACTERS = (2, 4)
 """Shortest and longest run of characters read as one name (brands, places, people)."""
 SPELLINGS = 4
 """Most pinyin spellings tried per name: a character with several readings multiplies them."""
+CHINESE_SHARE = 0.5
+"""Share of a passage's letters above which an English-only encoder reads its gloss."""
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "surname ", "see ", "abbr. for", "used in ")
 
 
@@ -315,17 +317,31 @@ def gloss(question: str, words: list[tuple[str, list[str]]]) -> str:
     本季度总收入是多少, much more of "quarter of a year gross income". Stop words and
     characters ``words`` lacks are dropped; other text stays as it is."""
     readings = {word: _INFINITIVE.sub("", senses[0]) for word, senses in words if senses}
-    longest = sorted(readings, key=len, reverse=True)
 
     def english(run: re.Match[str]) -> str:
         text, out, i = run.group(), [], 0
         while i < len(text):
-            word = next((w for w in longest if text.startswith(w, i)), None)
-            if word is None:
-                i += 1
-            else:
-                out.append(readings[word])
-                i += len(word)
+            size = next(
+                (
+                    n
+                    for n in range(min(MAX_WORD, len(text) - i), 0, -1)
+                    if text[i : i + n] in readings
+                ),
+                0,
+            )
+            if size:
+                out.append(readings[text[i : i + size]])
+            i += size or 1
         return f" {' '.join(out)} "
 
     return " ".join(_CJK_RUN.sub(english, question).split())
+
+
+def passage_gloss(text: str) -> str:
+    """``text`` as an English-only encoder should read it: a mostly Chinese passage as its
+    ``gloss``, so English questions (and the gloss of Chinese ones) meet it in English;
+    any other text as it is."""
+    chinese = sum(len(run) for run in _CJK_RUN.findall(text))
+    if chinese <= CHINESE_SHARE * sum(ch.isalpha() for ch in text):
+        return text
+    return gloss(text, word_senses(text))

@@ -153,3 +153,15 @@ def test_top_k_finds_the_highest_scores_best_first(n: int) -> None:
         assert len(top) == min(k, n)
         assert np.all(np.diff(scores[top]) <= 0)
         assert np.array_equal(scores[top], np.sort(scores)[::-1][: min(k, n)])
+
+
+def test_an_index_can_weigh_terms_as_a_larger_collection_does() -> None:
+    index = LexicalIndex.build([1, 2, 3], ["cloud revenue grew", "cloud margins", "retail"])
+    own = dict(index.search("cloud revenue", 3))
+    doubled = dict(
+        index.search(
+            "cloud revenue", 3, idf=lambda terms: {t: 2 * v for t, v in index.idf(terms).items()}
+        )
+    )
+    assert doubled.keys() == own.keys()
+    assert all(doubled[i] == pytest.approx(2 * own[i]) for i in own)

@@ -12,7 +12,7 @@ from rag.engine import Engine
 from rag.formats import parse
 from rag.settings import Settings, get_settings
 from tests.conftest import SEEDS, SmallDisk
-from tests.factories import call_transcript
+from tests.factories import call_transcript, chinese_call_transcript
 
 
 def _answers(engine: Engine, question: str) -> list[tuple[int, int, float]]:
@@ -191,3 +191,13 @@ def test_a_full_disk_fails_a_rebuild_and_frees_what_it_wrote(
     engine.rebuild()
     assert engine.store.db.generation == generation + 1
     assert _answers(engine, question) == before
+
+
+def test_an_upload_scores_its_words_as_it_will_after_the_merge(engine: Engine) -> None:
+    # Until the merge, an upload sits in a small keyword delta; weighed by its own three
+    # chunks, a word only it has scored a fifth of what it scores once merged.
+    engine.add_text("review.txt", chinese_call_transcript())
+    before = engine.store.keyword_search("洗碗机", 3)
+    engine.rebuild()
+    after = engine.store.keyword_search("洗碗机", 3)
+    assert before[0][1] == pytest.approx(after[0][1], rel=0.25)

@@ -10,6 +10,7 @@ from rag.translation import (
     gloss,
     keyword_query,
     names,
+    passage_gloss,
     with_names,
     word_senses,
 )
@@ -95,3 +96,12 @@ def test_a_gloss_reads_each_chinese_word_in_its_first_english_sense() -> None:
     assert glossed.startswith("taobao capital") and "in 2025" in glossed
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in glossed)
     assert gloss("What about revenue?", []) == "What about revenue?"
+
+
+def test_a_mostly_chinese_passage_is_read_in_english_and_others_as_they_are() -> None:
+    glossed = passage_gloss("华东地区的门店数量达到了二百一十家。")
+    assert "East China" in glossed and "store" in glossed
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in glossed)
+    mixed = "The company plans to increase consumer粘性 (stickiness)."
+    assert passage_gloss(mixed) == mixed
+    assert passage_gloss("Cloud revenue grew 34%.") == "Cloud revenue grew 34%."
