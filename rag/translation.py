@@ -227,8 +227,8 @@ def chinese_senses(question: str) -> list[tuple[str, list[str]]]:
     while i < len(words):
         for size in range(min(PHRASE_WORDS, len(words) - i), 0, -1):
             phrase = words[i : i + size]
-            if size == 1 and phrase[0] in STOPWORDS:
-                continue
+            if phrase[0] in STOPWORDS:
+                continue  # a lone stop word brings nothing; "the first" is "first"
             keys = (" ".join(phrase), " ".join([*phrase[:-1], _singular(phrase[-1])]))
             hits = [w for key in dict.fromkeys(keys) for w in index.get(key, ())]
             if hits:
