@@ -23,7 +23,7 @@ from rag import confidence as calibration
 from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
-from rag.lexical import term_set
+from rag.lexical import term_set, tokenize
 from rag.models import ChunkSpan, StoredChunk
 from rag.translation import (
     chinese_senses,
@@ -31,6 +31,7 @@ from rag.translation import (
     keyword_query,
     names,
     with_names,
+    without_chinese,
     word_senses,
 )
 
@@ -180,7 +181,11 @@ class Retriever:
             Hit(chunk, score, conf, self._highlight(keywords, chunk))
             for (chunk, score), conf in zip(kept, confidences, strict=True)
         ]
-        return SearchResult(hits, bool(hits) and calibration.answerable(hits[0].confidence))
+        # A question of stop words and punctuation only ("是什么？") asks about nothing.
+        asks = bool(words) or bool(tokenize(without_chinese(question)))
+        return SearchResult(
+            hits, bool(hits) and asks and calibration.answerable(hits[0].confidence)
+        )
 
     def _chinese_in_index(self, question: str) -> list[tuple[str, list[str]]]:
         """The question's English words with the Chinese words they translate that the
