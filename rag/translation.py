@@ -193,15 +193,16 @@ def keyword_query(question: str, words: list[tuple[str, list[str]]] | None = Non
 
 @lru_cache(maxsize=1)
 def chinese_index() -> dict[str, tuple[str, ...]]:
-    """An English sense (lowercased, up to PHRASE_WORDS words) to the Chinese words of two or
-    more characters whose first SENSES senses it is (a lone character is too ambiguous)."""
+    """An English sense (lowercased, up to PHRASE_WORDS words; a verb's without its "to", as a
+    question says "contribute", not "to contribute") to the Chinese words of two or more
+    characters whose first SENSES senses it is (a lone character is too ambiguous)."""
     found: dict[str, list[str]] = {}
     for word, entries in dictionary().items():
         if len(word) < 2:
             continue
         for senses in entries:
             for sense in senses[:SENSES]:
-                key = sense.lower()
+                key = _INFINITIVE.sub("", sense.lower())
                 if len(key.split()) <= PHRASE_WORDS:
                     found.setdefault(key, []).append(word)
     return {key: tuple(dict.fromkeys(words)) for key, words in found.items()}

@@ -46,6 +46,8 @@ def test_english_phrases_bring_the_chinese_words_they_translate() -> None:
     assert "门店" in found["stores"]  # looked up as "store" too
     assert "east" not in found and "china" not in found
     assert not {"are", "there", "in"} & set(found)  # stop words alone bring nothing
+    # A verb is looked up without the dictionary's "to" ("to contribute": 贡献).
+    assert "贡献" in dict(chinese_senses("What did the dishwasher contribute?"))["contribute"]
     # A phrase does not start with one: "the first" (其一) would hide "first" (第一).
     first = dict(chinese_senses("Where will the first overseas factory open?"))
     assert "第一" in first["first"] and "the first" not in first
