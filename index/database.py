@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.lexical import title_of
 from rag.models import ChunkSpan, StoredChunk, TranscriptInfo
 
 MIGRATIONS = [
@@ -266,16 +267,26 @@ class Database:
         return out
 
     def keyword_rows(self, generation: int, after_id: int = 0) -> list[tuple[int, str]]:
-        """(chunk id, text for keyword search): section, question, speaker and the span."""
+        """(chunk id, text for keyword search): the transcript's title, the chunk's section,
+        question and speaker, and the span."""
         rows = self.connect().execute(
-            """SELECT c.id, coalesce(c.section || ' ', '') || coalesce(c.question || ' ', '')
-                      || coalesce(c.speaker || ' ', '')
+            """SELECT c.id, t.name, coalesce(c.section || ' ', '')
+                      || coalesce(c.question || ' ', '') || coalesce(c.speaker || ' ', '')
                       || substr(t.text, c.start + 1, c.end - c.start)
                FROM chunks c JOIN transcripts t ON t.id = c.transcript_id
                WHERE c.generation = ? AND c.id > ? ORDER BY c.id""",
             (generation, after_id),
         )
-        return rows.fetchall()
+        return [(cid, f"{title_of(name)} {text}") for cid, name, text in rows]
+
+    def transcript_names(self, ids: list[int]) -> dict[int, str]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.connect().execute(
+            f"SELECT id, name FROM transcripts WHERE id IN ({marks})", [int(i) for i in ids]
+        )
+        return dict(rows.fetchall())
 
     def chunk_filter(
         self,

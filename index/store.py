@@ -382,6 +382,9 @@ class Store:
     def chunk_spans(self, ids: list[int]) -> dict[int, ChunkSpan]:
         return self.db.chunk_spans(ids)
 
+    def transcript_names(self, ids: list[int]) -> dict[int, str]:
+        return self.db.transcript_names(ids)
+
     def vectors_of(self, space: Space, ids: list[int]) -> dict[int, np.ndarray]:
         return self.db.space_vectors(space.name, space.model, ids, space.dim)
 

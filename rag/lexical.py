@@ -18,7 +18,7 @@ import threading
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import bm25s
 import numpy as np
@@ -37,8 +37,9 @@ _ACRONYM_PLURAL = re.compile(r"(?<![A-Za-z])([A-Z]{2,})s(?![A-Za-z])")
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) - {"d", "m", "o", "y"}
 _META = "lexical.json"
 _NO_TERMS = " "
-TOKENIZER_VERSION = 3
-"""Bumped when terms or scoring change; an index saved by another version is rebuilt on open."""
+TOKENIZER_VERSION = 4
+"""Bumped when terms, documents or scoring change; an index saved by another version is
+rebuilt on open. 4: each chunk's document holds its transcript's title (``title_of``)."""
 K1, B = 0.9, 0.4
 """BM25's term saturation and length normalisation: the values common in IR toolkits
 (Anserini). Against bm25s' 1.2/0.75, fused with the encoders, they gained 1 of 15, 4 of
@@ -94,6 +95,13 @@ def term_set(text: str) -> frozenset[str]:
     """The distinct terms of a passage or sentence; cached, as the same passages answer many
     questions and highlighting and confidence both read them."""
     return frozenset(tokenize(text))
+
+
+def title_of(name: str) -> str:
+    """A transcript's file name without its extension, read as words ("AVD_q1_2021.txt" is
+    avd, q, 1, 2021): users name a call by its file ("What did AVD say about margins?")
+    while its passages say "we"."""
+    return PurePath(name).stem
 
 
 def idf_of(frequencies: Mapping[str, int], chunks: int) -> dict[str, float]:

@@ -21,9 +21,9 @@ import numpy as np
 from index.store import Space, Store
 from rag import confidence as calibration
 from rag.embedding import Embedder
-from rag.fusion import Ranking, best_of_views, fuse, rrf, with_transcript_context
+from rag.fusion import Ranking, best_of_views, favour_named, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
-from rag.lexical import term_set, tokenize
+from rag.lexical import term_set, title_of, tokenize
 from rag.models import ChunkSpan, StoredChunk
 from rag.translation import (
     chinese_senses,
@@ -166,9 +166,10 @@ class Retriever:
         # have their text cut out of the transcripts (the costly part of reading a chunk).
         spans: dict[int, ChunkSpan] = self.store.chunk_spans([cid for cid, _ in ranking])
         if self.mode == "final":
-            ranking = with_transcript_context(
-                ranking, {cid: span.transcript_id for cid, span in spans.items()}
-            )
+            transcript_of = {cid: span.transcript_id for cid, span in spans.items()}
+            ranking = with_transcript_context(ranking, transcript_of)
+            named = self._named(question, set(transcript_of.values()), chinese, words)
+            ranking = favour_named(ranking, transcript_of, named)
         head = ranking[: top_k * 3 + 10]
         picked = drop_overlaps([(spans[cid], s) for cid, s in head if cid in spans])[:top_k]
         chunks = self.store.get_chunks([span.id for span, _ in picked])
@@ -200,6 +201,26 @@ class Retriever:
             for phrase, words in found
         ]
         return [(phrase, words) for phrase, words in kept if words]
+
+    def _named(
+        self,
+        question: str,
+        transcript_ids: set[int],
+        chinese: Sequence[tuple[str, Sequence[str]]],
+        words: Sequence[tuple[str, Sequence[str]]],
+    ) -> dict[int, float]:
+        """Each candidate transcript's share (by idf) of the question its title says."""
+        asked = set(term_set(question)).union(
+            *(term_set(s) for _, senses in [*words, *chinese] for s in senses)
+        )
+        titles = self.store.transcript_names(sorted(transcript_ids))
+        return {
+            tid: calibration.term_coverage(
+                question, title, self.store.keyword_idf, UNKNOWN_TERM_IDF, chinese, words
+            )
+            for tid, name in titles.items()
+            if term_set(title := title_of(name)) & asked
+        }
 
     def _names_in_index(self, question: str) -> list[tuple[str, list[str]]]:
         """The question's Chinese names spelt as the transcripts spell them ("taobao")."""
@@ -241,8 +262,14 @@ class Retriever:
                 best[cid] = max(best[cid], float(vector @ queries[space.model]))
         out = []
         for chunk, _ in kept:
+            # The title counts, as in keyword search: "AVD" is in none of AVD's passages.
             coverage = calibration.term_coverage(
-                question, chunk.text, self.store.keyword_idf, UNKNOWN_TERM_IDF, chinese, words
+                question,
+                f"{title_of(chunk.transcript)}\n{chunk.text}",
+                self.store.keyword_idf,
+                UNKNOWN_TERM_IDF,
+                chinese,
+                words,
             )
             out.append(round(calibration.confidence(best[chunk.id], coverage), 4))
         return out

@@ -38,3 +38,17 @@ def chinese_call_transcript() -> str:
     """A Chinese quarterly call (~600 characters, three chunks), one fact per turn
     (``tests/data/chinese_call.txt``, which bench.quality also asks about)."""
     return (DATA / "chinese_call.txt").read_text(encoding="utf-8")
+
+
+def unnamed_call(growth: int) -> str:
+    """A short call that never says whose it is (as most passages of a call do not): two
+    of these differ only in their numbers, so only their file names tell them apart."""
+    return (
+        f"Chief Financial Officer: Our revenue grew {growth} percent this quarter, and we now "
+        f"expect full-year revenue growth of about {growth - 2} percent.\n"
+        f"Analyst: What drove the gross margin to {growth + 20} percent?\n"
+        f"Chief Financial Officer: A richer product mix and lower freight costs lifted the "
+        f"gross margin by {growth % 7 + 1} points.\n"
+        f"Analyst: How much cash do you hold?\n"
+        f"Chief Financial Officer: We ended the quarter with {growth * 10} million dollars.\n"
+    )

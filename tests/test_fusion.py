@@ -7,6 +7,7 @@ import pytest
 
 from rag.fusion import (
     best_of_views,
+    favour_named,
     fuse,
     rrf,
     standardize,
@@ -91,3 +92,13 @@ def test_one_transcript_keeps_its_order() -> None:
     lifted = with_transcript_context(ranking, {1: 7, 2: 7, 3: 7})
     assert [cid for cid, _ in lifted] == [1, 2, 3]
     assert with_transcript_context([], {}) == []
+
+
+def test_a_named_transcript_lifts_its_passages_and_a_name_all_share_moves_none() -> None:
+    ranking = [(1, 3.0), (2, 2.0), (3, 1.0)]
+    owners = {1: 10, 2: 20, 3: 20}
+    lifted = favour_named(ranking, owners, {20: 0.5}, weight=6.0)
+    assert lifted == [(2, 5.0), (3, 4.0), (1, 3.0)]
+    alike = favour_named(ranking, owners, {10: 0.5, 20: 0.5}, weight=4.0)
+    assert [cid for cid, _ in alike] == [1, 2, 3]
+    assert favour_named(ranking, owners, {}) == ranking

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex, Tokenizer, top_k
+from rag.lexical import LexicalIndex, Tokenizer, title_of, top_k
 
 DOCS = {
     101: "Alibaba Cloud revenue grew 34% year-on-year, driven by AI demand.",
@@ -46,6 +46,19 @@ def test_an_acronym_and_its_plural_are_one_term() -> None:
 
 def test_single_letter_speakers_survive() -> None:
     assert "d" in Tokenizer()("What did D think?")
+
+
+def test_a_title_is_the_file_name_read_as_words_without_its_extension() -> None:
+    assert set(Tokenizer()(title_of("AVD_q1_2021.txt"))) == {"avd", "q", "1", "2021"}
+    assert set(Tokenizer()(title_of("alibaba-fy2026-q2-earnings-call.md"))) == {
+        "alibaba",
+        "fy",
+        "2026",
+        "q",
+        "2",
+        "earn",
+        "call",
+    }
 
 
 def test_search_finds_the_right_document_with_its_id(index: LexicalIndex) -> None:

@@ -8,7 +8,7 @@ from rag.engine import Engine
 from rag.models import StoredChunk
 from rag.retrieval import drop_overlaps
 from rag.settings import Settings
-from tests.factories import chinese_call_transcript
+from tests.factories import chinese_call_transcript, unnamed_call
 
 
 def _chunk(cid: int, tid: int, start: int, end: int) -> StoredChunk:
@@ -143,3 +143,23 @@ def test_a_question_of_stop_words_and_punctuation_is_not_answerable(
     for question in ("是什么？", "，。？" * 10, "What is it?"):
         assert not seed_and_chinese_call.ask(question, 3).answerable
     assert seed_and_chinese_call.ask("回购计划有多大？", 3).answerable
+
+
+@pytest.fixture(scope="module")
+def two_unnamed_calls(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    data_dir = tmp_path_factory.mktemp("two-calls") / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    engine = Engine(Settings(data_dir=data_dir))
+    engine.add_text("ACME_q3_2025.txt", unnamed_call(12))
+    engine.add_text("globex-q3-2025-call.txt", unnamed_call(31))
+    return engine
+
+
+def test_a_question_naming_a_call_by_its_file_name_gets_that_calls_passages(
+    two_unnamed_calls: Engine,
+) -> None:
+    # Neither call says whose it is; content alone ranks them alike for both questions.
+    for company, name in (("Globex", "globex-q3-2025-call.txt"), ("ACME", "ACME_q3_2025.txt")):
+        first = two_unnamed_calls.ask(f"What did {company} say about revenue growth?", 3).answers[0]
+        assert first.citation.transcript == name
+        assert "revenue grew" in first.text

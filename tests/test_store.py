@@ -1,3 +1,4 @@
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -10,6 +11,7 @@ from rag.chunking import Chunker
 from rag.embedding import load_embedder, resolve_backend
 from rag.engine import Engine
 from rag.formats import parse
+from rag.lexical import TOKENIZER_VERSION
 from rag.settings import Settings, get_settings
 from tests.conftest import SEEDS, SmallDisk
 from tests.factories import call_transcript, chinese_call_transcript
@@ -72,6 +74,18 @@ def test_lost_vector_and_keyword_files_are_repaired_from_the_database(engine: En
     assert "vector file" in repairs and "keyword index" in repairs
     assert _answers(reopened, "What did they say about an AI bubble?") == before
     assert Engine(Settings(data_dir=data_dir)).store.repairs == []
+
+
+def test_a_keyword_index_of_another_tokenizer_version_is_rebuilt(engine: Engine) -> None:
+    data_dir = engine.settings.data_dir
+    [meta] = data_dir.glob("keywords-*/lexical.json")
+    meta.write_text(json.dumps({"tokenizer": TOKENIZER_VERSION - 1}))
+    reopened = Engine(Settings(data_dir=data_dir))
+    assert any("keyword index" in repair for repair in reopened.store.repairs)
+    assert json.loads(meta.read_text())["tokenizer"] == TOKENIZER_VERSION
+    # Rebuilt with this version's documents: every passage holds its transcript's title.
+    hits = reopened.store.keyword_search("earnings", 1000)
+    assert len(hits) == reopened.store.count_chunks()
 
 
 def test_unfinished_build_leaves_the_old_state(engine: Engine) -> None:
