@@ -33,13 +33,53 @@ _TOKEN = re.compile(
 )
 _ACRONYM_PLURAL = re.compile(r"(?<![A-Za-z])([A-Z]{2,})s(?![A-Za-z])")
 """"GPUs", "LLMs", "KPIs": Snowball keeps the s after a vowel or with no vowel at all."""
+_FIGURE = re.compile(
+    r"(\d+(?:[.,]\d+)*)(\s*%|\s*per\s+cent\b|\s*(?:bn|billion|mn|mln|million|tn|trillion)\b|[bmk]\b)"
+)
+_CURRENCY = re.compile(r"\busd\b|\bus\$|\$(?=\s*\d)|\b(?:rmb|cny)\b")
+_UNIT_WORDS = {
+    "%": "percent",
+    "per cent": "percent",
+    "b": "billion",
+    "bn": "billion",
+    "m": "million",
+    "mn": "million",
+    "mln": "million",
+    "tn": "trillion",
+    "k": "thousand",
+    "usd": "us dollar",
+    "us$": "us dollar",
+    "$": "dollar",
+    "rmb": "yuan",
+    "cny": "yuan",
+}
+"""Figures as calls write them and as people ask: "$247.8B" and "247.8 billion", "29%" and
+"29 percent", "USD" and "US dollars", "RMB" and "yuan" give the same terms."""
+
+
+def _spell_figure(match: re.Match[str]) -> str:
+    start, unit = match.start(), " ".join(match.group(2).split())
+    if len(unit) == 1 and unit.isalpha() and start and match.string[start - 1].isalnum():
+        return match.group(0)  # "b2b" is no figure
+    return f"{match.group(1)} {_UNIT_WORDS.get(unit, unit)} "
+
+
+def _spell_units(text: str) -> str:
+    """``text`` (lower-cased) with the units of its figures and currencies in words."""
+    text = _FIGURE.sub(_spell_figure, text)
+    if "$" in text or "usd" in text or "rmb" in text or "cny" in text:
+        text = _CURRENCY.sub(lambda m: f" {_UNIT_WORDS[m.group(0)]} ", text)
+    return text
+
+
 # Single letters stay: meeting speakers are "PhD D", "Grad B".
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) - {"d", "m", "o", "y"}
 _META = "lexical.json"
 _NO_TERMS = " "
 TOKENIZER_VERSION = 4
 """Bumped when terms, documents or scoring change; an index saved by another version is
-rebuilt on open. 4: each chunk's document holds its transcript's title (``title_of``)."""
+rebuilt on open. 4: each chunk's document holds its transcript's title (``title_of``), and
+figures' units are spelt out (``_spell_units``)."""
 K1, B = 0.9, 0.4
 """BM25's term saturation and length normalisation: the values common in IR toolkits
 (Anserini). Against bm25s' 1.2/0.75, fused with the encoders, they gained 1 of 15, 4 of
@@ -59,6 +99,7 @@ class Tokenizer:
 
     def __call__(self, text: str) -> list[str]:
         text = _ACRONYM_PLURAL.sub(r"\1", unicodedata.normalize("NFKC", text)).lower()
+        text = _spell_units(text)
         terms: list[str] = []
         words: list[str] = []
         for match in _TOKEN.finditer(text):

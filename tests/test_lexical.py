@@ -61,6 +61,30 @@ def test_a_title_is_the_file_name_read_as_words_without_its_extension() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("asked", "written"),
+    [
+        ("$247.8B", "247.8 billion dollars"),
+        ("29%", "29 percent"),
+        ("12 per cent", "12%"),
+        ("10M downloads", "10 million downloads"),
+        ("RMB 380bn", "380 billion yuan"),
+        ("USD 41 bn", "41 billion US dollars"),
+        ("20k users", "20 thousand users"),
+    ],
+)
+def test_figures_give_the_same_terms_however_their_units_are_written(
+    asked: str, written: str
+) -> None:
+    tokenizer = Tokenizer()
+    assert set(tokenizer(asked)) == set(tokenizer(written))
+
+
+def test_a_letter_glued_to_a_number_inside_a_word_is_no_unit() -> None:
+    assert "billion" not in Tokenizer()("B2B sales")
+    assert "percent" in Tokenizer()("an increase17% on the year")
+
+
 def test_search_finds_the_right_document_with_its_id(index: LexicalIndex) -> None:
     assert index.search("cash flow", 3)[0][0] == -7
     assert index.search("资本开支是多少", 3)[0][0] == 2**40

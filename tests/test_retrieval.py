@@ -41,6 +41,23 @@ def test_words_only_one_passage_uses_lift_it_first(seed_engine: Engine) -> None:
         assert "free cash flow outflow" in seed_engine.ask(question, 3).answers[0].text
 
 
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("What was $247.8B?", "247.8 billion yuan"),
+        ("What had more than 10M downloads?", "10 million downloads"),
+        ("What grew by 29 percent?", "accelerated to 29%"),
+    ],
+)
+def test_figures_asked_in_other_units_find_their_passage_and_are_answerable(
+    seed_engine: Engine, question: str, fact: str
+) -> None:
+    # "10M" was "10" and "m", and "29%" no word at all: right passage, judged unanswerable.
+    result = seed_engine.ask(question, 3)
+    assert fact in result.answers[0].text
+    assert result.answerable
+
+
 def test_answers_are_ranked_and_never_overlap(seed_engine: Engine) -> None:
     answers = seed_engine.ask("How did cloud revenue grow?", 20).answers
     assert [a.rank for a in answers] == list(range(1, len(answers) + 1))
