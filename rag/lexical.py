@@ -74,12 +74,51 @@ def _spell_units(text: str) -> str:
 
 # Single letters stay: meeting speakers are "PhD D", "Grad B".
 STOPWORDS = frozenset(STOPWORDS_EN_PLUS) - {"d", "m", "o", "y"}
+_ABBREVIATIONS = {
+    "capex": "capital expenditure",
+    "opex": "operating expenses",
+    "fcf": "free cash flow",
+    "yoy": "year over year",
+    "y/y": "year over year",
+    "qoq": "quarter over quarter",
+    "q/q": "quarter over quarter",
+    "ytd": "year to date",
+    "r&d": "research and development",
+    "m&a": "mergers and acquisitions",
+    "sg&a": "selling general and administrative",
+    "cogs": "cost of goods sold",
+    "eps": "earnings per share",
+    "gmv": "gross merchandise volume",
+    "arr": "annual recurring revenue",
+    "arpu": "average revenue per user",
+    "roe": "return on equity",
+    "roi": "return on investment",
+    "roic": "return on invested capital",
+    "bps": "basis points",
+    "ceo": "chief executive officer",
+    "cfo": "chief financial officer",
+    "coo": "chief operating officer",
+    "ai": "artificial intelligence",
+}
+"""Abbreviations calls and analysts use for words the other side writes out ("How much FCF
+did they burn?" of "free cash flow"): each is read as its words, in passages and questions."""
+_SPELT = {
+    abbreviation: [w for w in words.split() if w not in STOPWORDS]
+    for abbreviation, words in _ABBREVIATIONS.items()
+    if abbreviation.isalpha()
+}
+_JOINED = re.compile(
+    r"(?<![\w&/])("
+    + "|".join(re.escape(a) for a in _ABBREVIATIONS if not a.isalpha())
+    + r")(?![\w&/])"
+)
 _META = "lexical.json"
 _NO_TERMS = " "
 TOKENIZER_VERSION = 4
 """Bumped when terms, documents or scoring change; an index saved by another version is
 rebuilt on open. 4: each chunk's document holds its transcript's title (``title_of``), and
-figures' units are spelt out (``_spell_units``)."""
+figures' units and common abbreviations are spelt out (``_spell_units``,
+``_ABBREVIATIONS``)."""
 K1, B = 0.9, 0.4
 """BM25's term saturation and length normalisation: the values common in IR toolkits
 (Anserini). Against bm25s' 1.2/0.75, fused with the encoders, they gained 1 of 15, 4 of
@@ -100,6 +139,8 @@ class Tokenizer:
     def __call__(self, text: str) -> list[str]:
         text = _ACRONYM_PLURAL.sub(r"\1", unicodedata.normalize("NFKC", text)).lower()
         text = _spell_units(text)
+        if "&" in text or "/" in text:
+            text = _JOINED.sub(lambda m: f" {_ABBREVIATIONS[m.group(1)]} ", text)
         terms: list[str] = []
         words: list[str] = []
         for match in _TOKEN.finditer(text):
@@ -114,7 +155,9 @@ class Tokenizer:
                 word = match.group("word").replace("’", "'")
                 if word.endswith("'s"):
                     word = word[:-2]
-                if word not in STOPWORDS:
+                if word in _SPELT:
+                    words.extend(_SPELT[word])
+                elif word not in STOPWORDS:
                     words.append(word)
         terms.extend(self._stemmer.stemWords(words))
         return terms

@@ -58,6 +58,15 @@ def test_figures_asked_in_other_units_find_their_passage_and_are_answerable(
     assert result.answerable
 
 
+def test_abbreviations_meet_the_words_they_stand_for(seed_engine: Engine) -> None:
+    # "FCF" was one word the call never uses: the passage on free cash flow came third.
+    assert "free cash flow" in seed_engine.ask("How much FCF did they burn?", 3).answers[0].text
+    # "YoY" counted against the passages that say "year-on-year": judged unanswerable (.40).
+    result = seed_engine.ask("How fast did group revenue grow YoY?", 3)
+    assert result.answerable
+    assert any("year-on-year" in a.text for a in result.answers[:2])
+
+
 def test_answers_are_ranked_and_never_overlap(seed_engine: Engine) -> None:
     answers = seed_engine.ask("How did cloud revenue grow?", 20).answers
     assert [a.rank for a in answers] == list(range(1, len(answers) + 1))
