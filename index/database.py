@@ -58,12 +58,14 @@ MIGRATIONS = [
         PRIMARY KEY (model, sha)
     ) WITHOUT ROWID;
     """,
+    # Speakers' roles; chunks stored before read NULL until a rebuild.
+    "ALTER TABLE chunks ADD COLUMN roles TEXT",
 ]
 
 CHUNK_COLUMNS = """
     c.id, c.transcript_id, t.name, c.start, c.end, c.kind,
     substr(t.text, c.start + 1, c.end - c.start),
-    c.section, c.speaker, c.question, c.start_time, c.end_time
+    c.section, c.speaker, c.question, c.start_time, c.end_time, c.roles
 """
 
 
@@ -215,13 +217,14 @@ class Database:
     def insert_chunks(
         tx: sqlite3.Connection, generation: int, transcript_id: int, rows: Iterable[tuple]
     ) -> list[int]:
-        """Rows are (start, end, kind, section, speaker, question, start_time, end_time)."""
+        """Rows are (start, end, kind, section, speaker, question, start_time, end_time,
+        roles)."""
         ids = []
         for row in rows:
             cur = tx.execute(
                 """INSERT INTO chunks(generation, transcript_id, start, end, kind, section,
-                       speaker, question, start_time, end_time)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       speaker, question, start_time, end_time, roles)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (generation, transcript_id, *row),
             )
             ids.append(int(cur.lastrowid or 0))
@@ -268,10 +271,11 @@ class Database:
 
     def keyword_rows(self, generation: int, after_id: int = 0) -> list[tuple[int, str]]:
         """(chunk id, text for keyword search): the transcript's title, the chunk's section,
-        question and speaker, and the span."""
+        question, speaker and speakers' roles, and the span."""
         rows = self.connect().execute(
             """SELECT c.id, t.name, coalesce(c.section || ' ', '')
                       || coalesce(c.question || ' ', '') || coalesce(c.speaker || ' ', '')
+                      || coalesce(c.roles || ' ', '')
                       || substr(t.text, c.start + 1, c.end - c.start)
                FROM chunks c JOIN transcripts t ON t.id = c.transcript_id
                WHERE c.generation = ? AND c.id > ? ORDER BY c.id""",

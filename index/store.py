@@ -148,6 +148,7 @@ def _chunk_row(chunk: Chunk) -> tuple:
         chunk.question,
         chunk.start_time,
         chunk.end_time,
+        chunk.roles,
     )
 
 

@@ -181,6 +181,12 @@ def _fits(text: str, config: ChunkingConfig) -> bool:
     return count_words(text) <= config.words * 1.5 and len(text) <= config.max_chars
 
 
+def _roles(segments: list[Segment]) -> str | None:
+    """The distinct roles of the segments' speakers, in order ("Analyst; Chief Executive
+    Officer"): a question may ask for a speaker by role."""
+    return "; ".join(dict.fromkeys(s.role for s in segments if s.role)) or None
+
+
 def _with_context(context: str | None, body: str) -> str:
     return f"{context}\n{body}" if context and context not in body else body
 
@@ -231,6 +237,7 @@ class Chunker:
         context: str | None = None,
         question: str | None = None,
         section: str | None = None,
+        roles: str | None = None,
     ) -> Chunk:
         text = parsed.text[start:end]
         return Chunk(
@@ -244,6 +251,7 @@ class Chunker:
             question=question,
             start_time=seg.start_time,
             end_time=seg.end_time,
+            roles=roles if roles is not None else seg.role,
         )
 
     def _turns(self, parsed: ParsedTranscript, turns: list[Segment]) -> list[Chunk]:
@@ -269,6 +277,7 @@ class Chunker:
                     speaker=speaker,
                     start_time=first.start_time,
                     end_time=last.end_time,
+                    roles=_roles(inside),
                 )
             )
         return chunks
@@ -285,6 +294,7 @@ class Chunker:
     def _qa(self, parsed: ParsedTranscript, q: Segment, answers: list[Segment]) -> list[Chunk]:
         question = parsed.segment_text(q)
         section = q.title
+        roles = _roles([q, *answers])
         if not answers:
             return [self._make(parsed, q.start, q.end, ChunkKind.TURN, q, section=section)]
         end = answers[-1].end
@@ -292,7 +302,14 @@ class Chunker:
         if _fits(parsed.text[q.start : end], self.config):
             return [
                 self._make(
-                    parsed, q.start, end, ChunkKind.QA, q, question=question, section=section
+                    parsed,
+                    q.start,
+                    end,
+                    ChunkKind.QA,
+                    q,
+                    question=question,
+                    section=section,
+                    roles=roles,
                 )
             ]
         # Too long for one chunk: the question travels with each window of the answer.
@@ -311,6 +328,7 @@ class Chunker:
                     context=question,
                     question=question,
                     section=section,
+                    roles=roles,
                 )
             )
         return chunks

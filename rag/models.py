@@ -32,6 +32,8 @@ class Segment:
     speaker: str | None = None
     start_time: float | None = None
     end_time: float | None = None
+    role: str | None = None
+    """The speaker's role where the transcript names it ("Chief Financial Officer")."""
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Chunk:
     question: str | None = None
     start_time: float | None = None
     end_time: float | None = None
+    roles: str | None = None
+    """Its speakers' roles, as the transcript names them ("Chief Financial Officer")."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +96,8 @@ class StoredChunk:
     question: str | None
     start_time: float | None
     end_time: float | None
+    roles: str | None = None
+    """Its speakers' roles, as the transcript names them ("Chief Financial Officer")."""
 
 
 @dataclass(frozen=True)

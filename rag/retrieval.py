@@ -262,10 +262,11 @@ class Retriever:
                 best[cid] = max(best[cid], float(vector @ queries[space.model]))
         out = []
         for chunk, _ in kept:
-            # The title counts, as in keyword search: "AVD" is in none of AVD's passages.
+            # The title and roles count, as in keyword search: "AVD" is in none of AVD's
+            # passages, "Chief Financial Officer" in none of hers.
             coverage = calibration.term_coverage(
                 question,
-                f"{title_of(chunk.transcript)}\n{chunk.text}",
+                f"{title_of(chunk.transcript)}\n{chunk.roles or ''}\n{chunk.text}",
                 self.store.keyword_idf,
                 UNKNOWN_TERM_IDF,
                 chinese,

@@ -52,3 +52,23 @@ def unnamed_call(growth: int) -> str:
         f"Analyst: How much cash do you hold?\n"
         f"Chief Financial Officer: We ended the quarter with {growth * 10} million dollars.\n"
     )
+
+
+def executives_call() -> str:
+    """A call whose chief executive and chief financial officer both speak of one plant, each
+    in a turn of their own, named by role only in the speaker lines and participants list."""
+    return """Company Participants
+
+Alex Stone - Chief Executive Officer
+Maria Lopez - Chief Financial Officer
+
+Prepared Remarks
+
+Alex Stone -- Chief Executive Officer
+
+Thank you all for joining. The Brno plant is the heart of our plan for Europe. When it opens next spring it will double our European output, bring our robots closer to the grocers and pharmacies we serve, and cut delivery times from six weeks to two. We hired the first two hundred technicians in the region this quarter, and the local college will train the next cohort. Our customers in Germany and Poland have asked for exactly this, and several have already signed orders that the new plant will fill. We also expect the site to become our training centre for service engineers across the continent, which matters as the installed base grows and customers ask for faster repairs and upgrades in their own languages.
+
+Maria Lopez -- Chief Financial Officer
+
+Thanks, Alex. On the numbers, the Brno plant will cost about one hundred and eighty million dollars, spread over two years, and we have spent sixty million of that so far. We fund it from cash on hand, with no new debt. Depreciation will start once production begins, and we expect the plant to lift gross margin by about one point from the second year, as freight and import duties fall away. Operating expenses stay within the range we gave in February, and free cash flow remains positive throughout. We will report the plant's spending as its own line from next quarter, so that investors can follow the construction costs against the budget we set out today, and we will update the full-year outlook in May.
+"""

@@ -124,3 +124,15 @@ def test_turn_windows_do_not_cross_sections() -> None:
     for chunk in Chunker().chunk(parsed):
         assert chunk.end <= boundary or chunk.start >= boundary
         assert chunk.section in ("Part one", "Part two")
+
+
+def test_chunks_carry_their_speakers_roles() -> None:
+    text = (
+        "Executives\nJane Doe - CEO\nTom Lee - CFO\n\nAnalysts\nMark Fox - Bank One\n\n"
+        "Question-and-Answer Session\n\n"
+        "Operator\nOur first question comes from the line of Mark Fox with Bank One.\n\n"
+        "Mark Fox\nCan you talk about margins?\n\nTom Lee\nMargins were flat.\n\n"
+        "Jane Doe\nAnd prices held.\n"
+    )
+    [qa] = [c for c in Chunker().chunk(parse(text)) if c.kind is ChunkKind.QA]
+    assert qa.roles == "Bank One; CFO; CEO"

@@ -57,6 +57,13 @@ def test_speakers_are_names_without_titles(call: ParsedTranscript) -> None:
     }
 
 
+def test_turns_keep_their_speakers_roles(call: ParsedTranscript) -> None:
+    roles = {s.speaker: s.role for s in call.segments if s.speaker}
+    assert roles["Tobias Werner"] == "Chief Executive Officer"
+    assert roles["Daniel Okafor"] == "Analyst, Halden Securities"
+    assert roles["Operator"] is None
+
+
 def test_analyst_questions_are_paired_with_management_answers(call: ParsedTranscript) -> None:
     pairs: list[tuple[str | None, list[str | None]]] = []
     for seg in call.segments:
@@ -242,6 +249,7 @@ def test_bare_name_lines_known_from_the_participants_list() -> None:
         (SegmentKind.QUESTION, "Mark Fox"),
         (SegmentKind.ANSWER, "Tom Lee"),
     ]
+    assert [s.role for s in parsed.segments if s.speaker == "Tom Lee"] == ["CFO"]
 
 
 def test_name_lines_with_trailing_times() -> None:

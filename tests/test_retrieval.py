@@ -8,7 +8,7 @@ from rag.engine import Engine
 from rag.models import StoredChunk
 from rag.retrieval import drop_overlaps
 from rag.settings import Settings
-from tests.factories import chinese_call_transcript, unnamed_call
+from tests.factories import chinese_call_transcript, executives_call, unnamed_call
 
 
 def _chunk(cid: int, tid: int, start: int, end: int) -> StoredChunk:
@@ -189,3 +189,21 @@ def test_a_question_naming_a_call_by_its_file_name_gets_that_calls_passages(
         first = two_unnamed_calls.ask(f"What did {company} say about revenue growth?", 3).answers[0]
         assert first.citation.transcript == name
         assert "revenue grew" in first.text
+
+
+@pytest.fixture(scope="module")
+def executives(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    data_dir = tmp_path_factory.mktemp("executives") / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    engine = Engine(Settings(data_dir=data_dir))
+    engine.add_text("executives.txt", executives_call())
+    return engine
+
+
+def test_a_question_asking_for_a_speaker_by_role_gets_that_speakers_turn(
+    executives: Engine,
+) -> None:
+    # Both executives speak of the plant; only the speaker lines say who holds which role.
+    for role, speaker in (("CFO", "Maria Lopez"), ("chief executive", "Alex Stone")):
+        first = executives.ask(f"What did the {role} say about the Brno plant?", 3).answers[0]
+        assert first.citation.speaker == speaker

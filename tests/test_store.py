@@ -1,5 +1,6 @@
 import json
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from rag.formats import parse
 from rag.lexical import TOKENIZER_VERSION
 from rag.settings import Settings, get_settings
 from tests.conftest import SEEDS, SmallDisk
-from tests.factories import call_transcript, chinese_call_transcript
+from tests.factories import call_transcript, chinese_call_transcript, executives_call
 
 
 def _answers(engine: Engine, question: str) -> list[tuple[int, int, float]]:
@@ -86,6 +87,20 @@ def test_a_keyword_index_of_another_tokenizer_version_is_rebuilt(engine: Engine)
     # Rebuilt with this version's documents: every passage holds its transcript's title.
     hits = reopened.store.keyword_search("earnings", 1000)
     assert len(hits) == reopened.store.count_chunks()
+
+
+def test_a_database_from_before_speakers_roles_opens_and_gains_them(engine: Engine) -> None:
+    data_dir = engine.settings.data_dir
+    before = _answers(engine, "What did they say about an AI bubble?")
+    with sqlite3.connect(data_dir / "store.sqlite") as conn:
+        conn.execute("ALTER TABLE chunks DROP COLUMN roles")
+        conn.execute("PRAGMA user_version = 1")
+    reopened = Engine(Settings(data_dir=data_dir))
+    assert _answers(reopened, "What did they say about an AI bubble?") == before
+    added = reopened.add_text("executives.txt", executives_call())
+    ids = sorted(reopened.store.chunk_filter(transcript_ids=[added.id]))
+    roles = {c.roles for c in reopened.store.get_chunks(ids).values()}
+    assert "Chief Financial Officer" in roles
 
 
 def test_unfinished_build_leaves_the_old_state(engine: Engine) -> None:

@@ -395,9 +395,22 @@ class _Builder:
         blocks = [b for b in blocks if b.start >= 0]
         self._mark_qa(blocks)
         return [
-            Segment(b.kind, b.start, b.end, title=b.title, speaker=b.speaker, start_time=b.time)
+            Segment(
+                b.kind,
+                b.start,
+                b.end,
+                title=b.title,
+                speaker=b.speaker,
+                start_time=b.time,
+                role=self._role(b.speaker),
+            )
             for b in blocks
         ]
+
+    def _role(self, speaker: str | None) -> str | None:
+        """The first title a speaker line or the participants list gives the speaker."""
+        person = self.people.get(speaker or "")
+        return person.titles[0] if person and person.titles else None
 
     def _add_person(self, name: str, title: str | None, group: str | None) -> None:
         person = self.people.setdefault(name, _Person())
