@@ -4,8 +4,8 @@ Beside the shared sets, ``tests/data/seed_zh.jsonl``: the project's own Chinese
 wording of 14 seed_dev questions (the same gold), as one Chinese question is too
 few to judge cross-language search by; ``tests/data/seed_zh_names.jsonl``: 8 Chinese
 questions about the call's brands and places (淘宝, 高德, 千问), which English text
-spells in pinyin or translates; ``tests/data/seed_shorthand.jsonl``: 13 questions that
-write the call's figures or terms another way ("$247.8B", "10M", "29 percent", "FCF",
+spells in pinyin or translates; ``tests/data/seed_shorthand.jsonl``: 21 questions (8 in
+Chinese) that write the call's figures or terms another way ("$247.8B", "10M", "29 percent", "FCF",
 "R&D"); ``chinese_call_en`` and ``chinese_call_zh``: English and Chinese questions about a
 short Chinese call (``tests/data/chinese_call.txt``) indexed beside the seed.
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from rag.lexical import term_set, tokenize
+from rag.figures import VALUE, figures
+from rag.lexical import normalize, term_set, tokenize
 from rag.translation import without_chinese, word_senses
 
 DENSE_CENTER = 0.845
@@ -32,6 +33,12 @@ COVERAGE_WEIGHT = 8.0
 # Lone characters left out of the coverage: 14/14 of seed_zh, unrelated still 0/20 over
 # the seed, the meetings and 234 transcripts together.
 ANSWERABLE_AT = 0.5
+
+
+def _words(text: str) -> frozenset[str]:
+    """A dictionary word's terms, without the value its characters may spell (千万 is a
+    word, "be sure to", as well as ten million)."""
+    return frozenset(t for t in term_set(text) if not t.startswith(VALUE))
 
 
 def term_coverage(
@@ -54,18 +61,25 @@ def term_coverage(
     words with their readings, where the caller found more than ``word_senses`` (names).
     """
     translations: dict[str, list[frozenset[str]]] = {}
-    for phrase, found in chinese:
+    for phrase, translated in chinese:
         for term in tokenize(phrase):
-            translations.setdefault(term, []).extend(term_set(w) for w in found)
+            translations.setdefault(term, []).extend(_words(w) for w in translated)
+    # A figure counts as one word, its value: "2478亿" is present where "247.8 billion" is.
+    spelt = normalize(question)
+    found = figures(spelt)
+    rest = spelt
+    for start, end, _ in reversed(found):
+        rest = f"{rest[:start]} {rest[end:]}"
     words: list[list[frozenset[str]]] = [
         [frozenset([t]), *translations.get(t, [])]
-        for t in dict.fromkeys(tokenize(without_chinese(question)))
+        for t in dict.fromkeys(tokenize(without_chinese(rest)))
     ]
     for word, senses in word_senses(question) if readings is None else readings:
-        if len(word) == 1:
+        if len(word) == 1 or word not in rest:
             continue  # a lone character's sense is a guess (单: bill, or order?)
-        terms = [frozenset(tokenize(text)) for text in (word, *senses)]
+        terms = [_words(text) for text in (word, *senses)]
         words.append([r for r in dict.fromkeys(terms) if r])
+    words.extend([frozenset([value])] for _, _, value in found)
     words = [list(w) for w in dict.fromkeys(tuple(w) for w in words if w)]
     if not words:
         return 0.0

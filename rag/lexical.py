@@ -25,6 +25,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from rag.figures import spell_percents, values
+
 _CJK_RANGE = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(
     rf"(?P<cjk>[{_CJK_RANGE}]+)"
@@ -126,6 +128,16 @@ K1, B = 0.9, 0.4
 from earnings calls; nearby values score alike."""
 
 
+def normalize(text: str) -> str:
+    """``text`` as the tokenizer reads it: lower-cased, acronyms' plurals, units,
+    percentages and joined abbreviations ("R&D") spelt out. Idempotent."""
+    text = _ACRONYM_PLURAL.sub(r"\1", unicodedata.normalize("NFKC", text)).lower()
+    text = spell_percents(_spell_units(text))
+    if "&" in text or "/" in text:
+        text = _JOINED.sub(lambda m: f" {_ABBREVIATIONS[m.group(1)]} ", text)
+    return text
+
+
 class Tokenizer:
     """Text to BM25 terms: stemmed English words, whole numbers, Chinese bigrams.
 
@@ -137,10 +149,7 @@ class Tokenizer:
         self._stemmer = Stemmer.Stemmer("english")
 
     def __call__(self, text: str) -> list[str]:
-        text = _ACRONYM_PLURAL.sub(r"\1", unicodedata.normalize("NFKC", text)).lower()
-        text = _spell_units(text)
-        if "&" in text or "/" in text:
-            text = _JOINED.sub(lambda m: f" {_ABBREVIATIONS[m.group(1)]} ", text)
+        text = normalize(text)
         terms: list[str] = []
         words: list[str] = []
         for match in _TOKEN.finditer(text):
@@ -160,6 +169,7 @@ class Tokenizer:
                 elif word not in STOPWORDS:
                     words.append(word)
         terms.extend(self._stemmer.stemWords(words))
+        terms.extend(values(text))
         return terms
 
 

@@ -64,3 +64,12 @@ def test_a_lone_character_counts_neither_for_nor_against() -> None:
     assert term_coverage("单均亏损", "Losses per order fell.", lambda t: {}, 3.0) == pytest.approx(
         1.0
     )
+
+
+def test_a_figure_counts_as_one_word_its_value() -> None:
+    passage = "Total revenue reached 247.8 billion yuan."
+    assert term_coverage("2478亿", passage, lambda t: {}, 3.0) == pytest.approx(1.0)
+    assert term_coverage("2479亿", passage, lambda t: {}, 3.0) == 0.0
+    # 千万 spells ten million, but as a translation of "many" it is a word, not a value.
+    chinese = [("many", ["千万"])]
+    assert term_coverage("How many", "八亿六千万元", lambda t: {}, 3.0, chinese) == 1.0

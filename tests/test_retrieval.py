@@ -58,6 +58,22 @@ def test_figures_asked_in_other_units_find_their_passage_and_are_answerable(
     assert result.answerable
 
 
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("哪个应用下载量超过一千万？", "10 million downloads"),
+        ("218亿元的自由现金流流出是怎么回事？", "21.8 billion yuan"),
+    ],
+)
+def test_chinese_figures_meet_english_ones_and_are_answerable(
+    seed_engine: Engine, question: str, fact: str
+) -> None:
+    # 一千万 and 218亿 shared no term with "10 million" and "21.8 billion": judged .17, .20.
+    result = seed_engine.ask(question, 3)
+    assert fact in result.answers[0].text
+    assert result.answerable
+
+
 def test_abbreviations_meet_the_words_they_stand_for(seed_engine: Engine) -> None:
     # "FCF" was one word the call never uses: the passage on free cash flow came third.
     assert "free cash flow" in seed_engine.ask("How much FCF did they burn?", 3).answers[0].text
