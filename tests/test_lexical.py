@@ -75,6 +75,10 @@ def test_a_title_is_the_file_name_read_as_words_without_its_extension() -> None:
         ("R&D", "research and development"),
         ("YoY", "year-on-year"),
         ("the CEO's view", "the chief executive officer's view"),
+        ("US sales", "U.S. sales"),
+        ("sales in the USA", "sales in the United States of America"),
+        ("trade with the UK", "trade with the U.K"),
+        ("US$5 billion", "5 billion U.S. dollars"),
     ],
 )
 def test_figures_and_terms_give_the_same_terms_however_they_are_written(
@@ -82,6 +86,11 @@ def test_figures_and_terms_give_the_same_terms_however_they_are_written(
 ) -> None:
     tokenizer = Tokenizer()
     assert set(tokenizer(asked)) == set(tokenizer(written))
+
+
+def test_the_country_is_never_the_pronoun() -> None:
+    tokenizer = Tokenizer()
+    assert not set(tokenizer("How did US sales grow?")) & set(tokenizer("Let us talk about it"))
 
 
 def test_a_letter_glued_to_a_number_inside_a_word_is_no_unit() -> None:
