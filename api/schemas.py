@@ -31,6 +31,11 @@ class CitationOut(BaseModel):
     question: str | None = Field(None, description="For a Q&A pair, the question's text.")
     start_time: float | None = Field(None, description="Seconds, for subtitles.")
     end_time: float | None = None
+    roles: list[str] = Field(
+        default_factory=list,
+        description="The speakers' roles as the transcript names them (\"Chief Financial "
+        'Officer"), in the order they speak; empty where it names none.',
+    )
 
 
 class HighlightOut(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.models import Answer, Citation, Highlight
+from rag.models import ROLES_SEPARATOR, Answer, Citation, Highlight
 from rag.retrieval import Hit
 
 
@@ -24,6 +24,7 @@ def to_answers(hits: list[Hit]) -> list[Answer]:
                 question=hit.chunk.question,
                 start_time=hit.chunk.start_time,
                 end_time=hit.chunk.end_time,
+                roles=tuple(hit.chunk.roles.split(ROLES_SEPARATOR)) if hit.chunk.roles else (),
             ),
         )
         for rank, hit in enumerate(hits, start=1)

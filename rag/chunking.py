@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.models import Chunk, ChunkKind, ParsedTranscript, Segment, SegmentKind
+from rag.models import (
+    ROLES_SEPARATOR,
+    Chunk,
+    ChunkKind,
+    ParsedTranscript,
+    Segment,
+    SegmentKind,
+)
 
 # A sentence ends at Western punctuation followed by space, or right after CJK
 # punctuation, or at a line break.
@@ -184,7 +191,7 @@ def _fits(text: str, config: ChunkingConfig) -> bool:
 def _roles(segments: list[Segment]) -> str | None:
     """The distinct roles of the segments' speakers, in order ("Analyst; Chief Executive
     Officer"): a question may ask for a speaker by role."""
-    return "; ".join(dict.fromkeys(s.role for s in segments if s.role)) or None
+    return ROLES_SEPARATOR.join(dict.fromkeys(s.role for s in segments if s.role)) or None
 
 
 def _with_context(context: str | None, body: str) -> str:

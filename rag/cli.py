@@ -166,7 +166,7 @@ def ask(
         console.print("[yellow]Not in the transcripts.[/yellow] The closest passages:\n")
     for answer in result.answers:
         c = answer.citation
-        where = " · ".join(x for x in (c.section, c.speaker) if x)
+        where = " · ".join(x for x in (c.section, c.speaker, ", ".join(c.roles)) if x)
         console.print(
             f"[bold]{answer.rank}.[/bold] [cyan]{escape(c.transcript)}[/cyan] "
             f"\\[{c.start}, {c.end}) confidence {answer.confidence:.2f}"

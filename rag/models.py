@@ -21,6 +21,9 @@ class ChunkKind(StrEnum):
     TURN = "turn"
 
 
+ROLES_SEPARATOR = "; "
+
+
 @dataclass(frozen=True)
 class Segment:
     """A structural unit of a transcript; ``text[start:end]`` of its transcript is its text."""
@@ -67,7 +70,8 @@ class Chunk:
     start_time: float | None = None
     end_time: float | None = None
     roles: str | None = None
-    """Its speakers' roles, as the transcript names them ("Chief Financial Officer")."""
+    """Its speakers' roles, as the transcript names them ("Chief Financial Officer"), joined
+    by ``ROLES_SEPARATOR``: stored and searched as one string."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,8 @@ class StoredChunk:
     start_time: float | None
     end_time: float | None
     roles: str | None = None
-    """Its speakers' roles, as the transcript names them ("Chief Financial Officer")."""
+    """Its speakers' roles, as the transcript names them ("Chief Financial Officer"), joined
+    by ``ROLES_SEPARATOR``: stored and searched as one string."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,9 @@ class Citation:
     question: str | None
     start_time: float | None = None
     end_time: float | None = None
+    roles: tuple[str, ...] = ()
+    """What the transcript calls the passage's speakers ("Chief Financial Officer"), in the
+    order they speak: a reader weighs a CFO's answer differently from an analyst's."""
 
 
 @dataclass(frozen=True)

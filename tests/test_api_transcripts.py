@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import DATA, Server, SmallDisk, start_server
-from tests.factories import call_transcript, minutes_transcript
+from tests.factories import call_transcript, executives_call, minutes_transcript
 
 SAMPLES = DATA / "samples"
 
@@ -43,6 +43,19 @@ def test_upload_is_searchable_and_never_duplicated(writable_server: Server) -> N
     assert again.json()["transcripts"][0]["id"] == stored["id"]
     assert not again.json()["transcripts"][0]["created"]
     assert len(httpx.get(writable_server.url + "/transcripts").json()) == 2
+
+
+def test_an_answer_names_its_speakers_roles(writable_server: Server) -> None:
+    assert _upload(writable_server, ("plant.txt", executives_call().encode())).status_code == 201
+    answers = httpx.post(
+        writable_server.url + "/ask",
+        json={"question": "How much will the Brno plant cost?", "top_k": 3},
+        timeout=30,
+    ).json()["answers"]
+    first = answers[0]["citation"]
+    assert first["speaker"] == "Maria Lopez"
+    assert first["roles"] == ["Chief Financial Officer"]
+    assert all(a["citation"]["roles"] == [] for a in answers if a["citation"]["speaker"] is None)
 
 
 def test_bad_files_get_4xx_naming_the_file_and_store_nothing(writable_server: Server) -> None:

@@ -251,7 +251,7 @@ def test_citation_opens_the_transcript_at_the_span(
 def test_highlight_times_confidence_and_copy_from_a_card(
     seed_server: Server, open_page: Callable[..., Session]
 ) -> None:
-    """Fields the engine is still growing (highlight, confidence, subtitle times), fed in."""
+    """Fields the seed has none of (subtitle times, speakers' roles), fed in."""
     real = api_answers(seed_server, BUBBLE_QUESTION)
     answer = next(a for a in real["answers"] if BUBBLE_PASSAGE in a["text"])
     c = answer["citation"]
@@ -261,7 +261,7 @@ def test_highlight_times_confidence_and_copy_from_a_card(
         "end": c["start"] + offset + len(BUBBLE_PASSAGE),
     }
     answer["confidence"] = 0.83
-    c.update(start_time=62.4, end_time=69.0, speaker="Eddie Wu")
+    c.update(start_time=62.4, end_time=69.0, speaker="Eddie Wu", roles=["Chief Executive Officer"])
     body = {"question": BUBBLE_QUESTION, "answerable": True, "answers": [answer], "took_ms": 12}
 
     session = open_page(seed_server, permissions=["clipboard-read", "clipboard-write"])
@@ -271,7 +271,7 @@ def test_highlight_times_confidence_and_copy_from_a_card(
     card = page.locator(".answer").first
     expect(card.locator(".passage mark.hl")).to_have_text(BUBBLE_PASSAGE)
     expect(card.locator(".time")).to_have_text("01:02–01:09")
-    expect(card.locator(".where")).to_have_text("Eddie Wu")
+    expect(card.locator(".where")).to_have_text("Eddie Wu · Chief Executive Officer")
     expect(card.locator(".score")).to_have_text("83% confidence")
     card.locator(".copy").click()
     expect(card.locator(".copy")).to_have_text("Copied")

@@ -220,6 +220,10 @@ def test_a_question_asking_for_a_speaker_by_role_gets_that_speakers_turn(
     executives: Engine,
 ) -> None:
     # Both executives speak of the plant; only the speaker lines say who holds which role.
-    for role, speaker in (("CFO", "Maria Lopez"), ("chief executive", "Alex Stone")):
+    for role, speaker, title in (
+        ("CFO", "Maria Lopez", "Chief Financial Officer"),
+        ("chief executive", "Alex Stone", "Chief Executive Officer"),
+    ):
         first = executives.ask(f"What did the {role} say about the Brno plant?", 3).answers[0]
         assert first.citation.speaker == speaker
+        assert first.citation.roles == (title,)

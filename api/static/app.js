@@ -227,7 +227,8 @@ function answerCard(answer) {
   source.title = "Open the transcript at this passage";
   source.addEventListener("click", () => openTranscript(c.transcript_id, c, answer.highlight));
   head.append(el("span", "rank", `#${answer.rank}`), source);
-  const where = c.speaker || c.section;
+  const roles = (c.roles || []).join(", ");
+  const where = [c.speaker || c.section, roles].filter(Boolean).join(" · ");
   if (where) {
     const label = el("span", "where", where);
     label.title = where;
