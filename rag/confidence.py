@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from rag.figures import VALUE, figures
 from rag.lexical import normalize, term_set, tokenize
-from rag.translation import without_chinese, word_senses
+from rag.translation import coinage_senses, without_chinese, word_senses
 
 DENSE_CENTER = 0.845
 """e5 cosine at which, with no shared vocabulary, confidence is one half."""
@@ -55,7 +55,8 @@ def term_coverage(
     know weighs ``unknown_idf``. A Chinese word is present when the passage has
     the word itself or all the terms of one of its English senses ("apple pie"
     needs both), and weighs as its most common reading; a lone character does not
-    count either way. ``chinese``: the question's
+    count either way, and a compound the dictionary lacks, read from its characters
+    (``coinage_senses``), counts only for. ``chinese``: the question's
     English words with Chinese words they translate (``chinese_senses``); a passage
     holding one of those has the English word too. ``readings``: the question's Chinese
     words with their readings, where the caller found more than ``word_senses`` (names).
@@ -74,11 +75,14 @@ def term_coverage(
         [frozenset([t]), *translations.get(t, [])]
         for t in dict.fromkeys(tokenize(without_chinese(rest)))
     ]
+    guesses: set[tuple[frozenset[str], ...]] = set()
     for word, senses in word_senses(question) if readings is None else readings:
         if len(word) == 1 or word not in rest:
             continue  # a lone character's sense is a guess (单: bill, or order?)
         terms = [_words(text) for text in (word, *senses)]
         words.append([r for r in dict.fromkeys(terms) if r])
+        if senses == coinage_senses(word):
+            guesses.add(tuple(words[-1]))
     words.extend([frozenset([value])] for _, _, value in found)
     words = [list(w) for w in dict.fromkeys(tuple(w) for w in words if w)]
     if not words:
@@ -88,9 +92,11 @@ def term_coverage(
     total = covered = 0.0
     for word in words:
         weight = min(max(known.get(t, unknown_idf) for t in r) for r in word)
-        total += weight
         if any(r <= present for r in word):
             covered += weight
+        elif tuple(word) in guesses:
+            continue
+        total += weight
     return covered / total if total else 0.0
 
 

@@ -124,6 +124,14 @@ def test_chinese_names_find_the_passages_that_spell_them_in_pinyin(seed_engine: 
         assert spelt in result.answers[0].text
 
 
+def test_a_chinese_coinage_finds_the_passage_that_translates_it(seed_engine: Engine) -> None:
+    # 闪购 ("flash sale") is in no dictionary; read as "to dodge" and "to buy" it ranked the
+    # answer 10th and a wrong passage was called answerable.
+    result = seed_engine.ask("闪购业务是如何改善的？", 3)
+    assert result.answerable
+    assert "flash sale business" in " ".join(result.answers[0].text.split())
+
+
 def test_the_english_encoder_reads_a_chinese_question_in_english(seed_engine: Engine) -> None:
     # all-MiniLM-L6-v2 alone, given the Chinese text, ranked these answers 9th and not at all.
     for question, evidence in (

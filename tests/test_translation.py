@@ -40,6 +40,14 @@ def test_a_lone_character_brings_the_first_sense_of_each_of_its_entries() -> Non
     assert "[" not in english_terms("通义千问")  # cross-references to other words are no senses
 
 
+def test_a_compound_the_dictionary_lacks_reads_as_its_characters_do_inside_words() -> None:
+    # 闪购 is no headword; alone 闪 is "to dodge", but 闪光, 闪存 and 闪电 make it "flash".
+    senses = dict(word_senses("闪购业务是如何改善的？"))
+    assert "flash" in tokenize(senses["闪购"][0]) and "闪" not in senses
+    # 元 ends too many kinds of word (状元, 美元, 公元) to read one way: 亿元 stays two.
+    assert {"亿", "元"} <= dict(word_senses("总收入2478亿元")).keys()
+
+
 def test_english_phrases_bring_the_chinese_words_they_translate() -> None:
     found = dict(chinese_senses("How many stores are there in East China?"))
     assert "华东" in found["east china"]  # the phrase, not "east" and "china" apart
