@@ -121,17 +121,13 @@ _COUNTRY_NAMES = re.compile(r"\bunited (?:(states)(?: of america)?|(kingdom))\b"
 """Calls write "U.S." and "U.K.", people type "US" and "UK": dotted initialisms are read
 without their dots, and the United States is one term however it is written ("US", "USA",
 "United States"), never the pronoun "us"."""
-_COMPOUND = re.compile(rf"(?<![\w-])([^\W\d_{_CJK_RANGE}]+)-([^\W\d_{_CJK_RANGE}]+)(?![\w-])")
-"""Calls write "omnichannel" and "omni-channel", "midpoint" and "mid-point", "e-commerce"
-and "ecommerce" alike: a word of two hyphened parts is also read as the parts joined."""
 _META = "lexical.json"
 _NO_TERMS = " "
 TOKENIZER_VERSION = 5
 """Bumped when terms, documents or scoring change; an index saved by another version is
 rebuilt on open. 4: each chunk's document holds its transcript's title (``title_of``), and
 figures' units and common abbreviations are spelt out (``_spell_units``,
-``_ABBREVIATIONS``). 5: dotted initialisms and the United States (``_INITIALISM``),
-hyphened words joined (``_COMPOUND``)."""
+``_ABBREVIATIONS``). 5: dotted initialisms and the United States (``_INITIALISM``)."""
 K1, B = 0.9, 0.4
 """BM25's term saturation and length normalisation: the values common in IR toolkits
 (Anserini). Against bm25s' 1.2/0.75, fused with the encoders, they gained 1 of 15, 4 of
@@ -187,8 +183,6 @@ class Tokenizer:
                     words.extend(_SPELT[word])
                 elif word not in STOPWORDS:
                     words.append(word)
-        if "-" in text:
-            words.extend(a + b for a, b in _COMPOUND.findall(text))
         terms.extend(self._stemmer.stemWords(words))
         terms.extend(values(text))
         return terms

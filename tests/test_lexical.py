@@ -88,14 +88,6 @@ def test_figures_and_terms_give_the_same_terms_however_they_are_written(
     assert set(tokenizer(asked)) == set(tokenizer(written))
 
 
-@pytest.mark.parametrize(
-    ("hyphened", "joined"), [("omni-channel", "omnichannel"), ("the mid-point", "the midpoint")]
-)
-def test_a_hyphened_word_meets_the_same_word_written_solid(hyphened: str, joined: str) -> None:
-    tokenizer = Tokenizer()
-    assert set(tokenizer(joined)) <= set(tokenizer(hyphened))
-
-
 def test_the_country_is_never_the_pronoun() -> None:
     tokenizer = Tokenizer()
     assert not set(tokenizer("How did US sales grow?")) & set(tokenizer("Let us talk about it"))
