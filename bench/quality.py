@@ -14,7 +14,8 @@ work folder whose SQLite vector cache makes later runs cheap), then every
 question is asked through `Engine.ask` under each retrieval mode and scored by
 the shared rule (sets with ``gold_span`` a second time by it, rows marked
 "(gold_span)": the lenient evidence QMSum also ships). Also: how often dev
-questions and unrelated questions come back answerable, and the median time of
+questions, unrelated ones and near misses (companies the seed never names) come back
+answerable, and the median time of
 one ask in the final mode.
 
     .venv/bin/python -m bench.quality [--shared ../shared] [--work /tmp/rag-quality]
@@ -45,8 +46,14 @@ from rag.retrieval import MODES, Filters
 from rag.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-UNRELATED = ROOT / "tests" / "data" / "unrelated_questions.txt"
-UNRELATED_ZH = ROOT / "tests" / "data" / "unrelated_questions_zh.txt"
+UNRELATED = {
+    "unrelated": "unrelated_questions.txt",
+    "unrelated (Chinese)": "unrelated_questions_zh.txt",
+    "near-miss": "near_miss_questions.txt",
+    "near-miss (Chinese)": "near_miss_questions_zh.txt",
+}
+"""Question lists nothing in a corpus answers: off-topic ones, and ones about companies the
+seed never names whose other words (revenue, growth, users) it is full of."""
 
 
 def _engine(work: Path, name: str, sources: Sequence[Path]) -> Engine:
@@ -135,10 +142,14 @@ def main(argv: Sequence[str] | None = None) -> None:
             True,
         ),
     ]
-    unrelated, unrelated_zh = (
-        [q for q in path.read_text(encoding="utf-8").splitlines() if q.strip()]
-        for path in (UNRELATED, UNRELATED_ZH)
-    )
+    unrelated = {
+        label: [
+            q
+            for q in (ROOT / "tests" / "data" / name).read_text(encoding="utf-8").splitlines()
+            if q.strip()
+        ]
+        for label, name in UNRELATED.items()
+    }
     rows: list[dict] = []
     rates: list[dict] = []
     console = Console()
@@ -169,8 +180,10 @@ def main(argv: Sequence[str] | None = None) -> None:
             {
                 "set": name,
                 "dev_answerable": round(_answerable_rate(engine, [q.q for q in questions]), 3),
-                "unrelated_answerable": round(_answerable_rate(engine, unrelated), 3),
-                "unrelated_zh_answerable": round(_answerable_rate(engine, unrelated_zh), 3),
+                **{
+                    f"{label} answerable": round(_answerable_rate(engine, asked), 3)
+                    for label, asked in unrelated.items()
+                },
                 "ask_p50_ms": round(statistics.median(timings), 1),
             }
         )
@@ -187,16 +200,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     answerable = Table(
         "set",
         "dev answerable",
-        "unrelated answerable",
-        "unrelated (Chinese) answerable",
+        *(f"{label} answerable" for label in UNRELATED),
         "ask p50 ms (final)",
     )
     for r in rates:
         answerable.add_row(
             r["set"],
             f"{r['dev_answerable']:.2f}",
-            f"{r['unrelated_answerable']:.2f}",
-            f"{r['unrelated_zh_answerable']:.2f}",
+            *(f"{r[f'{label} answerable']:.2f}" for label in UNRELATED),
             f"{r['ask_p50_ms']:.1f}",
         )
     console.print(answerable)

@@ -27,6 +27,7 @@ from rag.lexical import term_set, title_of, tokenize
 from rag.models import ChunkSpan, StoredChunk
 from rag.translation import (
     chinese_senses,
+    company_names,
     gloss,
     keyword_query,
     names,
@@ -185,8 +186,24 @@ class Retriever:
         # A question of stop words and punctuation only ("是什么？") asks about nothing.
         asks = bool(words) or bool(tokenize(without_chinese(question)))
         return SearchResult(
-            hits, bool(hits) and asks and calibration.answerable(hits[0].confidence)
+            hits,
+            bool(hits)
+            and asks
+            and calibration.answerable(hits[0].confidence)
+            and not self._names_absent(words),
         )
+
+    def _names_absent(self, words: Sequence[tuple[str, Sequence[str]]]) -> bool:
+        """Whether the question names something no transcript mentions, in Chinese or by
+        any of its English names (英伟达 over calls that never say NVIDIA): then nothing can
+        answer it, however close e5 puts its Chinese to English passages about the rest of
+        the question. An English question's unknown name already weighs against it."""
+        for word, named in company_names([(w, list(s)) for w, s in words]):
+            terms = {word: term_set(word)} | {n: term_set(n) for n in named}
+            known = self.store.keyword_idf(sorted({t for ts in terms.values() for t in ts}))
+            if not any(ts and ts <= known.keys() for ts in terms.values()):
+                return True
+        return False
 
     def _chinese_in_index(self, question: str) -> list[tuple[str, list[str]]]:
         """The question's English words with the Chinese words they translate that the

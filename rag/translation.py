@@ -53,6 +53,7 @@ SPELLINGS = 4
 """Most pinyin spellings tried per name: a character with several readings multiplies them."""
 CHINESE_SHARE = 0.5
 """Share of a passage's letters above which an English-only encoder reads its gloss."""
+_COMPANY = re.compile(r"\b(?:company|corporation|inc)\b", re.IGNORECASE)
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "surname ", "see ", "abbr. for", "used in ")
 
 
@@ -237,6 +238,19 @@ def word_senses(question: str) -> list[tuple[str, list[str]]]:
         for word, senses in _run_words(run)
         if word not in STOPWORDS_CHINESE
     ]
+
+
+def company_names(words: list[tuple[str, list[str]]]) -> list[tuple[str, list[str]]]:
+    """The words that name a company, with each of their proper-noun senses' names: CC-CEDICT
+    writes a proper noun capitalised, the name before any comma, and says what a company is
+    (英伟达: "NVIDIA, computer graphics card company"; 阿里巴巴: "Ali Baba, character from
+    The Arabian Nights" and "Alibaba, PRC e-commerce company"; 阿里 "Ali" is no company)."""
+    found = []
+    for word, senses in words:
+        named = [s.split(",")[0].strip() for s in senses if s[:1].isupper()]
+        if len(word) > 1 and named and any(_COMPANY.search(s) for s in senses):
+            found.append((word, named))
+    return found
 
 
 def without_chinese(text: str) -> str:

@@ -59,6 +59,22 @@ def test_unrelated_chinese_questions_are_not_answerable(seed_engine: Engine) -> 
     assert rejected >= 18
 
 
+def test_questions_about_companies_the_seed_never_names_are_not_answerable(
+    seed_engine: Engine,
+) -> None:
+    """The rest of each question (revenue, growth, users) is what the call is about."""
+    for name in ("near_miss_questions.txt", "near_miss_questions_zh.txt"):
+        questions = [q for q in (DATA / name).read_text(encoding="utf-8").splitlines() if q]
+        assert len(questions) == 10
+        answerable = [q for q in questions if seed_engine.ask(q, 5).answerable]
+        assert len(answerable) <= 1, answerable
+
+
+def test_a_company_a_transcript_names_is_no_reason_to_refuse(seed_engine: Engine) -> None:
+    # 阿里巴巴 is "Ali Baba" and "Alibaba, PRC e-commerce company"; the call says Alibaba.
+    assert seed_engine.ask("阿里巴巴的资本开支计划是多少？", 5).answerable
+
+
 def test_a_lone_character_counts_neither_for_nor_against() -> None:
     # 单 ("bill") and 均 ("equal") are guesses; the passage answers 单均亏损 ("loss per order").
     assert term_coverage("单均亏损", "Losses per order fell.", lambda t: {}, 3.0) == pytest.approx(

@@ -6,6 +6,7 @@ from rag.lexical import tokenize
 from rag.translation import (
     chinese_senses,
     chinese_words,
+    company_names,
     english_terms,
     gloss,
     keyword_query,
@@ -46,6 +47,13 @@ def test_a_compound_the_dictionary_lacks_reads_as_its_characters_do_inside_words
     assert "flash" in tokenize(senses["闪购"][0]) and "闪" not in senses
     # 元 ends too many kinds of word (状元, 美元, 公元) to read one way: 亿元 stays two.
     assert {"亿", "元"} <= dict(word_senses("总收入2478亿元")).keys()
+
+
+def test_companies_are_known_by_the_names_the_dictionary_gives_them() -> None:
+    found = dict(company_names(word_senses("英伟达和阿里巴巴，还有阿里")))
+    assert found["英伟达"] == ["NVIDIA"]
+    assert "Alibaba" in found["阿里巴巴"]
+    assert "阿里" not in found  # "Ali", a name, but no company's
 
 
 def test_english_phrases_bring_the_chinese_words_they_translate() -> None:
