@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -8,6 +9,7 @@ from typer.testing import CliRunner
 
 from rag.cli import app
 from tests.conftest import DATA, ROOT
+from tests.factories import executives_call
 
 runner = CliRunner()
 
@@ -50,6 +52,21 @@ def test_ask_prints_passages(seed_data_dir: Path) -> None:
     result = runner.invoke(app, ["ask", "AI bubble", "--data-dir", str(seed_data_dir)])
     assert result.exit_code == 0
     assert "no indication of an AI bubble" in result.output
+
+
+def test_ask_names_the_speakers_roles(seed_data_dir: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(seed_data_dir, data)
+    call = tmp_path / "plant.txt"
+    call.write_text(executives_call())
+    assert runner.invoke(app, ["add", str(call), "--data-dir", str(data)]).exit_code == 0
+    result = runner.invoke(
+        app,
+        ["ask", "How much will the Brno plant cost?", "--data-dir", str(data)],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "Maria Lopez · Chief Financial Officer" in result.output
 
 
 def test_transcripts_lists_the_seed(seed_data_dir: Path) -> None:
@@ -97,8 +114,6 @@ def test_build_of_missing_path_fails_cleanly(tmp_path: Path) -> None:
 
 
 def test_add_rm_and_rebuild(seed_data_dir: Path, tmp_path: Path) -> None:
-    import shutil
-
     data = tmp_path / "data"
     shutil.copytree(seed_data_dir, data)
     sample = DATA / "samples" / "standup.srt"
