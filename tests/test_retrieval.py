@@ -152,6 +152,21 @@ def seed_and_chinese_call(seed_data_dir: Path, tmp_path_factory: pytest.TempPath
     return engine
 
 
+def test_a_company_a_chinese_transcript_names_is_no_reason_to_refuse(
+    seed_data_dir: Path, tmp_path: Path
+) -> None:
+    # Over the seed alone 京东 ("Jingdong, Chinese e-commerce company") is named nowhere, so
+    # the question is refused; a transcript that names it in Chinese answers it.
+    data_dir = tmp_path / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    engine = Engine(Settings(data_dir=data_dir))
+    question = "京东的物流成本下降了吗？"
+    assert not engine.ask(question, 3).answerable
+    engine.add_text("jd.txt", "京东：本季度物流成本下降了百分之五，配送时间缩短到一天。")
+    result = engine.ask(question, 3)
+    assert result.answerable and result.answers[0].citation.transcript == "jd.txt"
+
+
 def test_an_english_question_finds_a_chinese_passage_by_its_words(
     seed_and_chinese_call: Engine,
 ) -> None:
