@@ -22,6 +22,7 @@ class ChunkKind(StrEnum):
 
 
 ROLES_SEPARATOR = "; "
+"""Between the roles of a chunk's speakers, which are stored and searched as one string."""
 
 
 @dataclass(frozen=True)

@@ -190,12 +190,12 @@ class Retriever:
             bool(hits)
             and asks
             and calibration.answerable(hits[0].confidence)
-            and not self._names_absent(words),
+            and not self._company_absent(words),
         )
 
-    def _names_absent(self, words: Sequence[tuple[str, Sequence[str]]]) -> bool:
-        """Whether the question names something no transcript mentions, in Chinese or by
-        any of its English names (英伟达 over calls that never say NVIDIA): then nothing can
+    def _company_absent(self, words: Sequence[tuple[str, Sequence[str]]]) -> bool:
+        """Whether the question names a company no transcript mentions, in Chinese or by any
+        of its English names (英伟达 over calls that never say NVIDIA): then nothing can
         answer it, however close e5 puts its Chinese to English passages about the rest of
         the question. An English question's unknown name already weighs against it."""
         for word, named in company_names([(w, list(s)) for w, s in words]):
