@@ -6,8 +6,10 @@ few to judge cross-language search by; ``tests/data/seed_zh_names.jsonl``: 8 Chi
 questions about the call's brands and places (淘宝, 高德, 千问), which English text
 spells in pinyin or translates; ``tests/data/seed_shorthand.jsonl``: 21 questions (8 in
 Chinese) that write the call's figures or terms another way ("$247.8B", "10M", "29 percent", "FCF",
-"R&D"); ``chinese_call_en`` and ``chinese_call_zh``: English and Chinese questions about a
-short Chinese call (``tests/data/chinese_call.txt``) indexed beside the seed.
+"R&D"); ``tests/data/seed_keywords.jsonl``: 24 questions of one to four words ("Capex
+plan?", "净现金？"), as typed into a search box; ``chinese_call_en`` and
+``chinese_call_zh``: English and Chinese questions about a short Chinese call
+(``tests/data/chinese_call.txt``) indexed beside the seed.
 
 Each corpus is indexed once through the real pipeline (`Engine.build`, into a
 work folder whose SQLite vector cache makes later runs cheap), then every
@@ -51,9 +53,11 @@ UNRELATED = {
     "unrelated (Chinese)": "unrelated_questions_zh.txt",
     "near-miss": "near_miss_questions.txt",
     "near-miss (Chinese)": "near_miss_questions_zh.txt",
+    "absent keywords": "absent_keywords.txt",
 }
-"""Question lists nothing in a corpus answers: off-topic ones, and ones about companies the
-seed never names whose other words (revenue, growth, users) it is full of."""
+"""Question lists nothing in a corpus answers: off-topic ones, ones about companies the
+seed never names whose other words (revenue, growth, users) it is full of, and one or two
+words on topics the seed never mentions, typed as into a search box ("Tariff impact?")."""
 
 
 def _engine(work: Path, name: str, sources: Sequence[Path]) -> Engine:
@@ -118,6 +122,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             "seed",
             [ROOT / "seeds"],
             ROOT / "tests" / "data" / "seed_shorthand.jsonl",
+            False,
+        ),
+        (
+            "seed_keywords",
+            "seed",
+            [ROOT / "seeds"],
+            ROOT / "tests" / "data" / "seed_keywords.jsonl",
             False,
         ),
         (

@@ -277,6 +277,9 @@ class Retriever:
         for space in spaces if missing else []:
             for cid, vector in self.store.vectors_of(space, missing).items():
                 best[cid] = max(best[cid], float(vector @ queries[space.model]))
+        length = calibration.question_words(
+            question, word_senses(question) if words is None else words
+        )
         out = []
         for chunk, _ in kept:
             # The title and roles count, as in keyword search: "AVD" is in none of AVD's
@@ -289,7 +292,7 @@ class Retriever:
                 chinese,
                 words,
             )
-            out.append(round(calibration.confidence(best[chunk.id], coverage), 4))
+            out.append(round(calibration.confidence(best[chunk.id], coverage, length), 4))
         return out
 
     def _highlight(self, keywords: str, chunk: StoredChunk) -> tuple[int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.confidence import confidence, term_coverage
+from rag.confidence import confidence, question_words, term_coverage
 from rag.engine import Engine
 from rag.evaluation import load_questions
 from tests.conftest import DATA
@@ -68,6 +68,28 @@ def test_questions_about_companies_the_seed_never_names_are_not_answerable(
         assert len(questions) == 10
         answerable = [q for q in questions if seed_engine.ask(q, 5).answerable]
         assert len(answerable) <= 1, answerable
+
+
+def test_keyword_questions_on_absent_topics_are_not_answerable(seed_engine: Engine) -> None:
+    """e5 puts a one- or two-word question close to every passage, so its one word the call
+    does use ("impact", "plans") is no reason to answer."""
+    path = DATA / "absent_keywords.txt"
+    questions = [q for q in path.read_text(encoding="utf-8").splitlines() if q]
+    assert len(questions) == 28
+    answerable = [q for q in questions if seed_engine.ask(q, 5).answerable]
+    assert len(answerable) <= 3, answerable
+
+
+def test_keyword_questions_the_seed_answers_stay_answerable(seed_engine: Engine) -> None:
+    questions = load_questions(DATA / "seed_keywords.jsonl")
+    refused = [q.q for q in questions if not seed_engine.ask(q.q, 5).answerable]
+    assert len(refused) <= 1, refused
+
+
+def test_a_short_question_needs_a_closer_passage() -> None:
+    assert confidence(0.85, 0.0, words=2) < 0.5 < confidence(0.85, 0.0, words=3)
+    assert question_words("Tariff impact?", []) == 2
+    assert question_words("净现金？", [("净现金", ["net cash"])]) == 1
 
 
 def test_a_company_a_transcript_names_is_no_reason_to_refuse(seed_engine: Engine) -> None:
