@@ -46,6 +46,19 @@ before, 2 after); every other set's answerable rate is unchanged.
 """
 
 
+FRAME_TERMS = frozenset(
+    tokenize(
+        "say said says tell told talk talked mention mentioned discuss discussed discussion "
+        "comment commented think thought describe described explain explained speak spoke "
+        "much many"
+    )
+)
+"""Words that frame a question rather than name its topic ("What did they say about
+competition?", "How much ..."): a call summarised in the third person never says "say",
+so the word weighed as the rarest of all and the passage on competition read as a fifth of
+the question. They count neither for nor against a passage."""
+
+
 def _words(text: str) -> frozenset[str]:
     """A dictionary word's terms, without the value its characters may spell (千万 is a
     word, "be sure to", as well as ten million)."""
@@ -85,6 +98,7 @@ def term_coverage(
     words: list[list[frozenset[str]]] = [
         [frozenset([t]), *translations.get(t, [])]
         for t in dict.fromkeys(tokenize(without_chinese(rest)))
+        if t not in FRAME_TERMS
     ]
     guesses: set[tuple[frozenset[str], ...]] = set()
     for word, senses in word_senses(question) if readings is None else readings:
