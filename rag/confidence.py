@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 
 from rag.figures import VALUE, figures
-from rag.lexical import normalize, term_set, tokenize
+from rag.lexical import FRAME_TERMS, normalize, term_set, tokenize
 from rag.translation import coinage_senses, without_chinese, word_senses
 
 DENSE_CENTER = 0.845
@@ -44,19 +44,6 @@ seed's keyword questions (tests/data/seed_keywords.jsonl: 24 answerable before a
 against absent topics asked the same way (tests/data/absent_keywords.txt: answerable 6 of 28
 before, 2 after); every other set's answerable rate is unchanged.
 """
-
-
-FRAME_TERMS = frozenset(
-    tokenize(
-        "say said says tell told talk talked mention mentioned discuss discussed discussion "
-        "comment commented think thought describe described explain explained speak spoke "
-        "much many"
-    )
-)
-"""Words that frame a question rather than name its topic ("What did they say about
-competition?", "How much ..."): a call summarised in the third person never says "say",
-so the word weighed as the rarest of all and the passage on competition read as a fifth of
-the question. They count neither for nor against a passage."""
 
 
 def _words(text: str) -> frozenset[str]:

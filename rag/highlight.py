@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
-from rag.lexical import term_set, tokenize
+from rag.lexical import FRAME_TERMS, term_set, tokenize
 
 NEIGHBOUR_SHARE = 0.6
 """A neighbour joins when it scores at least this share of the best sentence."""
@@ -30,8 +30,10 @@ def lexical_scores(
     sentences: list[str],
     idf: Callable[[list[str]], Mapping[str, float]] | None = None,
 ) -> np.ndarray:
-    """Sum of the idf of the question's distinct terms found in each sentence (1 without idf)."""
-    terms = list(dict.fromkeys(tokenize(question)))
+    """Sum of the idf of the question's distinct terms found in each sentence (1 without idf);
+    words that only frame the question ("How much", "say") mark no sentence."""
+    asked = list(dict.fromkeys(tokenize(question)))
+    terms = [t for t in asked if t not in FRAME_TERMS] or asked
     weights = dict(idf(terms)) if idf else {}
     scores = np.zeros(len(sentences))
     for i, sentence in enumerate(sentences):

@@ -206,6 +206,20 @@ def term_set(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+FRAME_TERMS = frozenset(
+    tokenize(
+        "say said says tell told talk talked mention mentioned discuss discussed discussion "
+        "comment commented think thought describe described explain explained speak spoke "
+        "much many"
+    )
+)
+"""Words that frame a question rather than name its topic ("What did they say about
+competition?", "How much ..."): a call summarised in the third person never says "say",
+so the word weighed as the rarest of all and the passage on competition read as a fifth of
+the question. Confidence and highlights pass over them; keyword search keeps them, as
+"I think" is where meetings give opinions."""
+
+
 def title_of(name: str) -> str:
     """A transcript's file name without its extension, read as words ("AVD_q1_2021.txt" is
     avd, q, 1, 2021): users name a call by its file ("What did AVD say about margins?")

@@ -43,6 +43,15 @@ def test_idf_prefers_rare_terms() -> None:
     assert "380 billion" in span
 
 
+def test_words_that_frame_the_question_mark_no_sentence() -> None:
+    # "discussed" and "many" are rare in this index, and only frame the question.
+    index = LexicalIndex.build(
+        [1, 2, 3, 4], ["discussed many topics", "company plans", "company", "company plans"]
+    )
+    span = _span("How many plans did the company say they discussed?", idf=index.idf)
+    assert span.startswith("The company plans")
+
+
 def test_no_shared_terms_gives_one_sentence() -> None:
     span = _span("zebra")
     assert span.count(".") + span.count("?") <= 1
