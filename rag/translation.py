@@ -137,13 +137,26 @@ def _backward(run: str, known: Mapping[str, object]) -> list[str]:
     return segments[::-1]
 
 
+PARTICLES = frozenset("了的吗呢吧着过地得啊呀么")
+"""Characters that stand alone as grammar (aspect, structure, mood), not as words cut off."""
+
+
 def _segments(run: str) -> list[str]:
     """A run of Chinese characters cut into dictionary words by the longest match from
-    both ends, keeping the cut with fewer words, then fewer lone characters, else the
-    backward one: forward alone reads 在建设 as 在建 ("under construction") + 设."""
+    both ends, keeping the cut with fewer words, then fewer lone characters, then fewer
+    lone characters that are no particle, else the backward one: forward alone reads 在建设
+    as 在建 ("under construction") + 设, backward 提到了 ("mentioned") as 提 + 到了
+    ("finally")."""
     known = dictionary()
     cuts = [_backward(run, known), _forward(run, known)]
-    return min(cuts, key=lambda c: (len(c), sum(len(w) == 1 for w in c)))
+    return min(
+        cuts,
+        key=lambda c: (
+            len(c),
+            sum(len(w) == 1 for w in c),
+            sum(len(w) == 1 and w not in PARTICLES for w in c),
+        ),
+    )
 
 
 def chinese_words(text: str) -> list[str]:
