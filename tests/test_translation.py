@@ -105,9 +105,12 @@ def test_words_are_cut_by_the_longest_match_from_either_end() -> None:
         "他们在建设什么？"
     )
     assert "内部" in chinese_words("在内部是如何使用的？")
-    # Backward alone reads 提到了 as 提 + 到了 ("finally"); a lone 了 is grammar, not a word.
+    # Between cuts as long, the commoner words: backward alone reads 提到了 as 提 + 到了
+    # ("finally"), 增长多快 as 增 + 长多 ("good prospects in the long term") + 快.
     assert "提到" in chinese_words("管理层提到了回购吗？")
     assert "到了" not in chinese_words("管理层提到了回购吗？")
+    assert "增长" in chinese_words("阿里云增长多快？")
+    assert "长多" not in chinese_words("阿里云增长多快？")
     assert {"阿里巴巴", "资本", "开支", "计划"} <= set(
         chinese_words("阿里巴巴的资本开支计划是多少？")
     )
