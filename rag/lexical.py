@@ -24,6 +24,7 @@ import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
+from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 
 from rag.figures import spell_percents, values
 
@@ -123,11 +124,12 @@ without their dots, and the United States is one term however it is written ("US
 "United States"), never the pronoun "us"."""
 _META = "lexical.json"
 _NO_TERMS = " "
-TOKENIZER_VERSION = 5
+TOKENIZER_VERSION = 6
 """Bumped when terms, documents or scoring change; an index saved by another version is
 rebuilt on open. 4: each chunk's document holds its transcript's title (``title_of``), and
 figures' units and common abbreviations are spelt out (``_spell_units``,
-``_ABBREVIATIONS``). 5: dotted initialisms and the United States (``_INITIALISM``)."""
+``_ABBREVIATIONS``). 5: dotted initialisms and the United States (``_INITIALISM``).
+6: British spellings read as American ones ("colour" is "color")."""
 K1, B = 0.9, 0.4
 """BM25's term saturation and length normalisation: the values common in IR toolkits
 (Anserini). Against bm25s' 1.2/0.75, fused with the encoders, they gained 1 of 15, 4 of
@@ -179,6 +181,7 @@ class Tokenizer:
                 word = match.group("word").replace("’", "'")
                 if word.endswith("'s"):
                     word = word[:-2]
+                word = BRITISH_ENGLISH_SPELLINGS.get(word, word)
                 if word in _SPELT:
                     words.extend(_SPELT[word])
                 elif word not in STOPWORDS:

@@ -93,6 +93,13 @@ def test_the_country_is_never_the_pronoun() -> None:
     assert not set(tokenizer("How did US sales grow?")) & set(tokenizer("Let us talk about it"))
 
 
+def test_british_and_american_spellings_give_the_same_terms() -> None:
+    # Meetings from Britain write "colour" 172 times and "color" once; calls write "color".
+    tokenizer = Tokenizer()
+    assert tokenizer("the colours of the programme") == tokenizer("the colors of the program")
+    assert tokenizer("organisation, analysed, labour") == tokenizer("organization, analyzed, labor")
+
+
 def test_a_letter_glued_to_a_number_inside_a_word_is_no_unit() -> None:
     assert "billion" not in Tokenizer()("B2B sales")
     assert "percent" in Tokenizer()("an increase17% on the year")
