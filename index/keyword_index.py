@@ -114,5 +114,17 @@ class KeywordIndex:
                 frequencies[term] = frequencies.get(term, 0) + count
         return idf_of(frequencies, sum(len(part) for part in parts))
 
+    def nearest(self, terms: list[str]) -> dict[str, str]:
+        """The known term each term neither part knows is likely a typo of, where one is."""
+        parts = [part for part in (self.main, self.delta) if part]
+        known = self.idf(terms)
+        found = {}
+        for term in terms:
+            if term not in known:
+                match = next((m for part in parts if (m := part.nearest(term))), None)
+                if match:
+                    found[term] = match
+        return found
+
     def drop(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

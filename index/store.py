@@ -377,6 +377,12 @@ class Store:
             keywords = self._keywords
         return keywords.idf(terms) if keywords else {}
 
+    def keyword_spellings(self, terms: list[str]) -> dict[str, str]:
+        """Terms the keyword index lacks, to the known terms they are likely typos of."""
+        with self._lock.read():
+            keywords = self._keywords
+        return keywords.nearest(terms) if keywords else {}
+
     def get_chunks(self, ids: list[int]) -> dict[int, StoredChunk]:
         return self.db.get_chunks(ids)
 

@@ -59,6 +59,7 @@ def term_coverage(
     unknown_idf: float,
     chinese: Sequence[tuple[str, Sequence[str]]] = (),
     readings: Sequence[tuple[str, Sequence[str]]] | None = None,
+    spellings: Mapping[str, str] | None = None,
 ) -> float:
     """Share, by idf, of the question's distinct words that ``passage`` contains.
 
@@ -71,6 +72,9 @@ def term_coverage(
     English words with Chinese words they translate (``chinese_senses``); a passage
     holding one of those has the English word too. ``readings``: the question's Chinese
     words with their readings, where the caller found more than ``word_senses`` (names).
+    ``spellings``: the question's terms the index lacks, to the terms they are likely typos
+    of (``Store.keyword_spellings``): "revnue" weighs as "revenue", not as a word no
+    transcript uses.
     """
     translations: dict[str, list[frozenset[str]]] = {}
     for phrase, translated in chinese:
@@ -82,6 +86,8 @@ def term_coverage(
     rest = spelt
     for start, end, _ in reversed(found):
         rest = f"{rest[:start]} {rest[end:]}"
+    for typo, term in (spellings or {}).items():
+        translations.setdefault(typo, []).append(frozenset([term]))
     words: list[list[frozenset[str]]] = [
         [frozenset([t]), *translations.get(t, [])]
         for t in dict.fromkeys(tokenize(without_chinese(rest)))

@@ -25,6 +25,8 @@ import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
 from rag.figures import spell_percents, values
 
@@ -230,6 +232,12 @@ def title_of(name: str) -> str:
     return PurePath(name).stem
 
 
+TYPO_LETTERS = 5
+"""Shortest term (a stem, all letters) read as a typing slip of a known one: a letter left
+out, added or changed, or two swapped ("revnue", stem revnu, is "revenue", revenu). Shorter
+ones have too many neighbours, and two slips turned "northwest" into "northeast"."""
+
+
 def idf_of(frequencies: Mapping[str, int], chunks: int) -> dict[str, float]:
     """BM25's inverse document frequency of terms held by ``frequencies[term]`` of ``chunks``."""
     return {
@@ -263,6 +271,7 @@ class LexicalIndex:
         self._bm25 = bm25
         self._ids = ids
         self._vocab: dict[str, int] = bm25.vocab_dict
+        self._words: dict[str, list[str]] | None = None
 
     @classmethod
     def build(cls, ids: Sequence[int], texts: Sequence[str]) -> LexicalIndex:
@@ -397,6 +406,22 @@ class LexicalIndex:
     def idf(self, terms: Sequence[str]) -> dict[str, float]:
         """BM25's inverse document frequency of known terms (for highlighting)."""
         return idf_of(self.document_frequencies(terms), len(self._ids))
+
+    def nearest(self, term: str) -> str | None:
+        """The known term that a term the index lacks is one typing slip from, if any."""
+        if term in self._vocab or len(term) < TYPO_LETTERS or not term.isalpha():
+            return None
+        if self._words is None:
+            by_letter: dict[str, list[str]] = {}
+            for known in self._vocab:
+                if known.isalpha():
+                    by_letter.setdefault(known[0], []).append(known)
+            self._words = by_letter
+        # People rarely slip on a word's first letter; looking among words that share it
+        # keeps this a few milliseconds on a million chunks.
+        words = self._words.get(term[0], [])
+        found = process.extractOne(term, words, scorer=OSA.distance, score_cutoff=1)
+        return found[0] if found else None
 
     def save(self, directory: Path) -> None:
         """Write the index to ``directory`` all at once: a temp dir is renamed into place."""

@@ -23,7 +23,7 @@ from rag import confidence as calibration
 from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, favour_named, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
-from rag.lexical import term_set, title_of, tokenize
+from rag.lexical import FRAME_TERMS, term_set, title_of, tokenize
 from rag.models import ChunkSpan, StoredChunk
 from rag.translation import (
     chinese_senses,
@@ -280,6 +280,9 @@ class Retriever:
         length = calibration.question_words(
             question, word_senses(question) if words is None else words
         )
+        spellings = self.store.keyword_spellings(
+            [t for t in tokenize(without_chinese(question)) if t not in FRAME_TERMS]
+        )
         out = []
         for chunk, _ in kept:
             # The title and roles count, as in keyword search: "AVD" is in none of AVD's
@@ -291,6 +294,7 @@ class Retriever:
                 UNKNOWN_TERM_IDF,
                 chinese,
                 words,
+                spellings,
             )
             out.append(round(calibration.confidence(best[chunk.id], coverage, length), 4))
         return out

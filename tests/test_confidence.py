@@ -109,6 +109,13 @@ def test_what_they_said_about_a_topic_of_the_call_is_answerable(seed_engine: Eng
     assert "competition" in result.answers[0].text
 
 
+def test_a_typo_weighs_as_the_word_it_misspells(seed_engine: Engine) -> None:
+    # "proect" is no word of the call; as one, it weighed 8 against every passage.
+    result = seed_engine.ask("What is the Qianwen proect?", 5)
+    assert result.answerable
+    assert "personal AI assistant" in result.answers[0].text
+
+
 def test_a_company_a_transcript_names_is_no_reason_to_refuse(seed_engine: Engine) -> None:
     # 阿里巴巴 is "Ali Baba" and "Alibaba, PRC e-commerce company"; the call says Alibaba.
     assert seed_engine.ask("阿里巴巴的资本开支计划是多少？", 5).answerable

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex, Tokenizer, title_of, top_k
+from rag.lexical import LexicalIndex, Tokenizer, title_of, tokenize, top_k
 
 DOCS = {
     101: "Alibaba Cloud revenue grew 34% year-on-year, driven by AI demand.",
@@ -98,6 +98,15 @@ def test_british_and_american_spellings_give_the_same_terms() -> None:
     tokenizer = Tokenizer()
     assert tokenizer("the colours of the programme") == tokenizer("the colors of the program")
     assert tokenizer("organisation, analysed, labour") == tokenizer("organization, analyzed, labor")
+
+
+def test_a_term_one_typing_slip_from_a_known_one_reads_as_it() -> None:
+    index = LexicalIndex.build([1, 2], ["revenue grew", "the project"])
+    assert index.nearest(tokenize("revnue")[0]) == tokenize("revenue")[0]  # a letter left out
+    assert index.nearest(tokenize("porject")[0]) == tokenize("project")[0]  # two swapped
+    assert index.nearest(tokenize("revenue")[0]) is None  # known
+    assert index.nearest(tokenize("rvnue")[0]) is None  # two slips
+    assert index.nearest("grow") is None  # too short to tell a slip from another word
 
 
 def test_a_letter_glued_to_a_number_inside_a_word_is_no_unit() -> None:
