@@ -58,6 +58,11 @@ CHINESE_SHARE = 0.5
 """Share of a passage's letters above which an English-only encoder reads its gloss."""
 _COMPANY = re.compile(r"\b(?:company|corporation|inc)\b", re.IGNORECASE)
 _NOT_A_SENSE = ("CL:", "variant of", "old variant", "surname ", "see ", "abbr. for", "used in ")
+_REFERENCE = re.compile(r"[^\x00-\x7f]+(?:\|[^\x00-\x7f]+)?(?:\[[^\]]*\])?")
+"""A cross-reference inside a sense: 武漢|武汉[Wu3 han4], 鄂[E4], or Chinese text alone."""
+_VARIANT = re.compile(r"^(?:\w+ )?(?:variant of|see) (?:[^\x00-\x7f|\[]+\|)?([^\x00-\x7f|\[]+)\[")
+"""An entry that is only another's spelling: "variant of 記錄|记录[ji4 lu4]", "see 可不是[...]"."""
+_ABBREVIATION = re.compile(r"^(?:abbr\.(?: for| to| of)?|short name|also written)\b", re.IGNORECASE)
 
 
 def _clean(sense: str) -> str:
@@ -67,6 +72,35 @@ def _clean(sense: str) -> str:
 def _is_sense(sense: str) -> bool:
     """A translation, not a note: measure words, cross-references ("义大利[Yi4 da4 li4]")."""
     return not sense.startswith(_NOT_A_SENSE) and "[" not in sense and bool(_clean(sense))
+
+
+def _referring_sense(sense: str) -> str:
+    """A sense that cites other headwords, cut to what it says in English before the first
+    comma: "Hubei Province (Hupeh) in central China, abbr. 鄂[E4], capital Wuhan ..." is
+    "Hubei Province in central China", "abbr. for 中國共產黨|中国共产党[...], Chinese
+    Communist Party" is "Chinese Communist Party" (the dictionary writes 6,000 headwords,
+    上海 and 世界 among them, only so)."""
+    if sense.startswith(("CL:", "surname ", "used in ")):
+        return ""
+    clauses = (_ABBREVIATION.sub("", _REFERENCE.sub(" ", c)) for c in _clean(sense).split(","))
+    return next((" ".join(c.split()).strip(" .;:") for c in clauses if c.strip(" .;:")), "")
+
+
+def _variant_of(entry: dict) -> str | None:
+    """The headword an entry of two or more characters only respells, if it does so."""
+    if len(entry["simplified"]) < 2:
+        return None
+    found = (_VARIANT.match(s) for s in entry["definitions"])
+    return next((m.group(1) for m in found if m), None)
+
+
+def _own_senses(entry: dict) -> tuple[str, ...]:
+    """An entry's translations; for a word of two or more characters with none but its
+    cross-referencing senses, those cut to their English (``_referring_sense``)."""
+    kept = tuple(_clean(s) for s in entry["definitions"] if _is_sense(s))
+    if kept or len(entry["simplified"]) < 2 or _variant_of(entry):
+        return kept
+    return tuple(dict.fromkeys(s for s in map(_referring_sense, entry["definitions"]) if s))
 
 
 @lru_cache(maxsize=1)
@@ -79,12 +113,20 @@ def _entries() -> list[dict]:
 @lru_cache(maxsize=1)
 def dictionary() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Simplified and traditional headwords to the senses of each of their entries, in
-    dictionary order ("云": the classical "to say", then the simplified "雲", "cloud")."""
+    dictionary order ("云": the classical "to say", then the simplified "雲", "cloud"). An
+    entry that only respells another word ("纪录": "variant of 記錄|记录") reads as that word."""
     entries: dict[str, list[tuple[str, ...]]] = {}
+    respelled: list[tuple[dict, str]] = []
     for entry in _entries():
-        kept = tuple(_clean(s) for s in entry["definitions"] if _is_sense(s))
+        kept = _own_senses(entry)
         for headword in {entry["simplified"], entry["traditional"]} if kept else ():
             entries.setdefault(headword, []).append(kept)
+        target = None if kept else _variant_of(entry)
+        if target:
+            respelled.append((entry, target))
+    for entry, target in respelled:
+        for headword in {entry["simplified"], entry["traditional"]} if target in entries else ():
+            entries.setdefault(headword, []).extend(entries[target])
     return {word: tuple(found) for word, found in entries.items()}
 
 

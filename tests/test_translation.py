@@ -7,6 +7,7 @@ from rag.translation import (
     chinese_senses,
     chinese_words,
     company_names,
+    dictionary,
     english_terms,
     gloss,
     keyword_query,
@@ -21,6 +22,21 @@ def test_words_are_the_longest_dictionary_matches() -> None:
     words = chinese_words("阿里巴巴的资本开支计划是多少？")
     assert words[0] == "阿里巴巴"
     assert {"资本", "开支", "计划"} <= set(words)
+
+
+def test_words_the_dictionary_writes_only_with_cross_references_are_known() -> None:
+    known = dictionary()
+    assert known["世界"] == (("world",),)  # "world (CL:個|个[ge4])"
+    assert known["湖北"] == (("Hubei Province in central China",),)
+    assert known["中共"] == (("Chinese Communist Party",),)  # "abbr. for 中國共產黨|...[...], ..."
+    assert chinese_words("欧洲和亚洲") == ["欧洲", "和", "亚洲"]
+
+
+def test_a_word_that_respells_another_reads_as_that_word() -> None:
+    known = dictionary()
+    assert known["纪录"] == known["记录"]  # "variant of 記錄|记录[ji4 lu4]"
+    assert known["B格"] == known["逼格"]  # the whole word, not its last character 格
+    assert chinese_words("销售纪录") == ["销售", "纪录"]
 
 
 def test_content_words_bring_their_english_senses_and_stop_words_none() -> None:
