@@ -289,12 +289,14 @@ class Retriever:
             # passages, "Chief Financial Officer" in none of hers.
             coverage = calibration.term_coverage(
                 question,
-                f"{title_of(chunk.transcript)}\n{chunk.roles or ''}\n{chunk.text}",
+                chunk.text,
                 self.store.keyword_idf,
                 UNKNOWN_TERM_IDF,
                 chinese,
                 words,
                 spellings,
+                context=f"{title_of(chunk.transcript)}\n{chunk.roles or ''}",
+                sentences=calibration.COVERAGE_SENTENCES,
             )
             out.append(round(calibration.confidence(best[chunk.id], coverage, length), 4))
         return out

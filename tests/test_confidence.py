@@ -135,3 +135,21 @@ def test_a_figure_counts_as_one_word_its_value() -> None:
     # 千万 spells ten million, but as a translation of "be sure to" it is a word, not a value.
     chinese = [("sure", ["千万"])]
     assert term_coverage("Be sure", "八亿六千万元", lambda t: {}, 3.0, chinese) == 1.0
+
+
+def test_coverage_within_sentences_needs_the_words_said_together() -> None:
+    passage = (
+        "Capital spending rose. Sales were flat. Margins fell. Costs rose. "
+        "We opened a plant in Western Australia."
+    )
+    idf = lambda terms: {t: 2.0 for t in terms}  # noqa: E731
+    assert term_coverage("capital of Australia", passage, idf, 3.0) == 1.0
+    scattered = term_coverage("capital of Australia", passage, idf, 3.0, sentences=3)
+    assert scattered == pytest.approx(0.5)
+    together = "Capital spending in Western Australia rose. Sales were flat."
+    assert term_coverage("capital of Australia", together, idf, 3.0, sentences=3) == 1.0
+    # The title counts beside every run of sentences.
+    titled = term_coverage(
+        "capital of Australia", passage, idf, 3.0, context="Australia Fund", sentences=3
+    )
+    assert titled == 1.0
