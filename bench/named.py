@@ -4,9 +4,10 @@ Users keep many calls in one index and ask about one by name ("What did AVD say 
 revenue growth?" of ``AVD_q1_2021.txt``), while the call's passages say "we". This indexes
 the seed and ``--calls`` earnings calls of a corpus folder whose files are named
 ``TICKER_qN_YEAR.txt`` (the ECTSum corpus is; without ``--corpus``, made-up calls named
-so), then asks four questions about each of ``--named`` of them under each retrieval mode
-and counts how often the first answer is the named company's (any quarter), the named
-call's, or the call's among the first five, and how often the final mode says answerable.
+so), then asks four questions about each of ``--named`` of them, in English and in
+Chinese, under each retrieval mode and counts how often the first answer is the named
+company's (any quarter), the named call's, or the call's among the first five, and how often
+the final mode says answerable.
 
     tar -xzf ../shared/corpus/ect_corpus.tar.gz -C /tmp
     .venv/bin/python -m bench.named --corpus /tmp/ect_corpus
@@ -35,6 +36,13 @@ TOPICS = (
     "How did {} describe its margins?",
     "What did {} management say about the pandemic's impact?",
 )
+TOPICS_ZH = (
+    "{}的收入增长情况如何？",
+    "{}对全年业绩给出了什么指引？",
+    "{}如何描述其利润率？",
+    "{}管理层如何评价疫情的影响？",
+)
+"""The same four asked in Chinese: the ticker is the only word the call's title shares."""
 
 
 def _made_up_calls(folder: Path, calls: int) -> Path:
@@ -63,10 +71,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     engine = Engine(Settings(data_dir=args.work / "data"))
     engine.build([ROOT / "seeds", *calls])
     asked = rng.sample(calls, min(args.named, len(calls)))
-    questions = [(t.format(p.name.split("_")[0]), p.name) for p in asked for t in TOPICS]
+    sets = {
+        language: [(t.format(p.name.split("_")[0]), p.name) for p in asked for t in topics]
+        for language, topics in (("en", TOPICS), ("zh", TOPICS_ZH))
+    }
 
-    table = Table("mode", "n", "company first", "call first", "call in first 5", "answerable")
-    for mode in MODES:
+    table = Table(
+        "mode", "language", "n", "company first", "call first", "call in first 5", "answerable"
+    )
+    for mode, (language, questions) in [(m, q) for m in MODES for q in sets.items()]:
         company = first = five = answerable = 0
         for question, name in questions:
             result = engine.ask(question, 5, mode=mode)
@@ -77,7 +90,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             five += name in cited
             answerable += result.answerable
         n = len(questions)
-        table.add_row(mode, str(n), *(f"{v / n:.3f}" for v in (company, first, five, answerable)))
+        rates = (f"{v / n:.3f}" for v in (company, first, five, answerable))
+        table.add_row(mode, language, str(n), *rates)
     Console().print(table)
 
 
