@@ -110,8 +110,8 @@ def term_coverage(
     for word, senses in word_senses(question) if readings is None else readings:
         if len(word) == 1 or word not in rest:
             continue  # a lone character's sense is a guess (单: bill, or order?)
-        if senses and all(term_set(sense) <= FRAME_TERMS for sense in senses):
-            continue  # 讨论, "to discuss; to talk over", frames the question as "discuss" does
+        if senses and term_set(senses[0]) <= FRAME_TERMS:
+            continue  # 讨论 "to discuss", 情况 "circumstances": they frame the question
         terms = [_words(text) for text in (word, *senses)]
         words.append([r for r in dict.fromkeys(terms) if r])
         if senses == coinage_senses(word):

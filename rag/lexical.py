@@ -215,14 +215,17 @@ FRAME_TERMS = frozenset(
     tokenize(
         "say said says tell told talk talked mention mentioned discuss discussed discussion "
         "comment commented think thought describe described explain explained speak spoke "
-        "view views feel felt opinion summarize summarise summary overview much many"
+        "view views feel felt opinion summarize summarise summary overview much many "
+        "situation situations circumstance circumstances"
     )
 )
 """Words that frame a question rather than name its topic ("What did they say about
-competition?", "How do they view ...", "Summarize ...", "How much ..."): a call summarised
-in the third person never says "say", so the word weighed as the rarest of all and the
-passage on competition read as a fifth of the question. Confidence and highlights pass
-over them; keyword search keeps them, as "I think" is where meetings give opinions."""
+competition?", "How do they view ...", "Summarize ...", "How much ...", "What is the
+situation with ...", and 情况 "circumstances" in 收入增长情况如何): a call summarised in the
+third person never says "say", so the word weighed as the rarest of all and the passage on
+competition read as a fifth of the question. Confidence, highlights and a transcript's
+named share pass over them; keyword search keeps them, as "I think" is where meetings give
+opinions."""
 
 
 def title_of(name: str) -> str:

@@ -99,8 +99,10 @@ def test_words_that_frame_a_question_count_neither_way() -> None:
     assert term_coverage("What did they say about competition?", passage, idf, 8.0) == 1.0
     assert term_coverage("How much competition?", passage, idf, 8.0) == 1.0
     assert term_coverage("Summarize their view of competition", passage, idf, 8.0) == 1.0
-    # A Chinese word all of whose senses frame ("to discuss; to talk over") frames as well.
+    # A Chinese word whose first sense frames ("to discuss"; 情况 "circumstances") does too.
     assert term_coverage("他们讨论了竞争", passage, idf, 8.0) == 1.0
+    assert term_coverage("竞争情况如何？", passage, idf, 8.0) == 1.0
+    assert term_coverage("What is the competitive situation?", passage, idf, 8.0) == 1.0
 
 
 def test_what_they_said_about_a_topic_of_the_call_is_answerable(seed_engine: Engine) -> None:
