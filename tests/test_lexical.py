@@ -61,6 +61,13 @@ def test_a_title_is_the_file_name_read_as_words_without_its_extension() -> None:
     }
 
 
+def test_a_name_of_letters_joined_by_an_ampersand_stays_one_term() -> None:
+    tokenizer = Tokenizer()
+    assert tokenizer("What did AT&T say about wireless?") == ["att", "say", "wireless"]
+    assert "mt" in tokenizer("M&T Bank's deposits")
+    assert tokenizer("R&D") == ["research", "develop"]  # a known abbreviation stays spelt out
+
+
 @pytest.mark.parametrize(
     ("asked", "written"),
     [
