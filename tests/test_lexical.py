@@ -83,6 +83,7 @@ def test_a_name_of_letters_joined_by_an_ampersand_stays_one_term() -> None:
         ("FX headwinds", "foreign exchange headwinds"),
         ("the NIM", "the net interest margin"),
         ("P&L", "profit and loss"),
+        ("up 50bp", "up 50 basis points"),
         ("KPIs", "key performance indicators"),
         ("YoY", "year-on-year"),
         ("the CEO's view", "the chief executive officer's view"),
