@@ -77,7 +77,8 @@ def term_coverage(
     ``idf`` gives the index's weights (``LexicalIndex.idf``); a term it does not
     know weighs ``unknown_idf``. A Chinese word is present when the passage has
     the word itself or all the terms of one of its English senses ("apple pie"
-    needs both), and weighs as its most common reading; a lone character does not
+    needs both; with one of them, the idf share of the sense it has counts for part), and
+    weighs as its most common reading; a lone character does not
     count either way, and a compound the dictionary lacks, read from its characters
     (``coinage_senses``), counts only for. ``chinese``: the question's
     English words with Chinese words they translate (``chinese_senses``); a passage
@@ -123,6 +124,12 @@ def term_coverage(
     known = idf(sorted({t for w in words for reading in w for t in reading}))
     weights = [min(max(known.get(t, unknown_idf) for t in r) for r in word) for word in words]
 
+    def part(reading: frozenset[str], present: frozenset[str]) -> float:
+        if len(reading) < 2:
+            return 0.0
+        mass = {t: known.get(t, unknown_idf) for t in reading}
+        return sum(v for t, v in mass.items() if t in present) / sum(mass.values())
+
     def share(present: frozenset[str]) -> float:
         total = covered = 0.0
         for word, weight in zip(words, weights, strict=True):
@@ -130,6 +137,8 @@ def term_coverage(
                 covered += weight
             elif tuple(word) in guesses:
                 continue
+            else:
+                covered += weight * max(part(r, present) for r in word)
             total += weight
         return covered / total if total else 0.0
 

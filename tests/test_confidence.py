@@ -139,6 +139,14 @@ def test_a_figure_counts_as_one_word_its_value() -> None:
     assert term_coverage("Be sure", "八亿六千万元", lambda t: {}, 3.0, chinese) == 1.0
 
 
+def test_a_chinese_word_counts_in_part_for_the_terms_of_a_sense_a_passage_has() -> None:
+    idf = lambda terms: {t: 2.0 for t in terms}  # noqa: E731
+    # 利润率 reads "profit margin"; calls say "margins" alone.
+    assert term_coverage("利润率", "Margins widened.", idf, 3.0) == pytest.approx(0.5)
+    assert term_coverage("利润率", "Profit margins widened.", idf, 3.0) == 1.0
+    assert term_coverage("利润率", "Sales grew.", idf, 3.0) == 0.0
+
+
 def test_coverage_within_sentences_needs_the_words_said_together() -> None:
     passage = (
         "Capital spending rose. Sales were flat. Margins fell. Costs rose. "
