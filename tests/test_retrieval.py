@@ -92,6 +92,34 @@ def test_answers_are_ranked_and_never_overlap(seed_engine: Engine) -> None:
         assert s2 >= e1
 
 
+@pytest.fixture(scope="module")
+def seed_among_calls(seed_data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Engine:
+    """The seed call beside 30 short calls: many transcripts with a passage or two each."""
+    data_dir = tmp_path_factory.mktemp("among_calls") / "data"
+    shutil.copytree(seed_data_dir, data_dir)
+    engine = Engine(Settings(data_dir=data_dir))
+    for growth in range(8, 38):
+        engine.add_text(f"call-{growth}.txt", unnamed_call(growth))
+    return engine
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How much FCF did they burn?", "What rose 15% on a like-for-like basis?", "自由现金流？"],
+)
+def test_asking_for_more_answers_never_changes_the_first_ones(
+    seed_among_calls: Engine, question: str
+) -> None:
+    def cited(top_k: int) -> list[tuple[str, int, int]]:
+        answers = seed_among_calls.ask(question, top_k).answers
+        return [(a.citation.transcript, a.citation.start, a.citation.end) for a in answers]
+
+    many = seed_among_calls.ask(question, 50).answers
+    assert len(many) == 50
+    assert [a.score for a in many] == sorted((a.score for a in many), reverse=True)
+    assert cited(5) == cited(50)[:5]
+
+
 def test_concurrent_questions_get_the_answers_asked_alone(seed_engine: Engine) -> None:
     """Each question's two encoder families run on two threads and searches share the store's
     lock, so many questions at once must not mix their vectors or rankings."""
