@@ -54,10 +54,12 @@ UNRELATED = {
     "near-miss": "near_miss_questions.txt",
     "near-miss (Chinese)": "near_miss_questions_zh.txt",
     "absent keywords": "absent_keywords.txt",
+    "absent, framed": "absent_framed.txt",
 }
 """Question lists nothing in a corpus answers: off-topic ones, ones about companies the
 seed never names whose other words (revenue, growth, users) it is full of, and one or two
-words on topics the seed never mentions, typed as into a search box ("Tariff impact?")."""
+words on topics the seed never mentions, typed as into a search box ("Tariff impact?"), and
+such topics framed as a question ("Any comments on share repurchases?")."""
 
 
 def _engine(work: Path, name: str, sources: Sequence[Path]) -> Engine:

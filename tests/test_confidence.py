@@ -105,6 +105,33 @@ def test_words_that_frame_a_question_count_neither_way() -> None:
     assert term_coverage("What is the competitive situation?", passage, idf, 8.0) == 1.0
 
 
+def test_words_that_frame_a_question_do_not_make_it_longer() -> None:
+    # "Any comments on share repurchases?" asks with two words, as "Share repurchases?" does.
+    assert question_words("Any comments on share repurchases?", []) == 2
+    assert question_words("Can you talk about the impact of tariffs?", []) == 2
+    assert question_words("竞争情况如何？", [("竞争", ["competition"]), ("情况", ["circumstances"])]) == 1
+
+
+def test_framed_questions_on_absent_topics_are_not_answerable(seed_engine: Engine) -> None:
+    """The call never speaks of buybacks, crypto or pensions; framed ("Any comments on ..."),
+    each was asked with three words, and e5 put "share" (as in market share) near enough."""
+    path = DATA / "absent_framed.txt"
+    questions = [q for q in path.read_text(encoding="utf-8").splitlines() if q]
+    assert len(questions) == 15
+    answerable = [q for q in questions if seed_engine.ask(q, 5).answerable]
+    assert len(answerable) <= 2, answerable
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Any comments on cloud growth?", "How do they view AI demand?", "Tell me about instant retail."],
+)
+def test_framed_questions_on_topics_of_the_call_are_answerable(
+    seed_engine: Engine, question: str
+) -> None:
+    assert seed_engine.ask(question, 5).answerable
+
+
 def test_what_they_said_about_a_topic_of_the_call_is_answerable(seed_engine: Engine) -> None:
     result = seed_engine.ask("What did they say about competition?", 5)
     assert result.answerable
