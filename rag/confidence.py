@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from rag.chunking import sentence_spans
 from rag.figures import VALUE, figures
-from rag.lexical import FRAME_TERMS, normalize, term_set, tokenize
+from rag.lexical import FRAME_TERMS, inflections, normalize, term_set, tokenize
 from rag.translation import coinage_senses, without_chinese, word_senses
 
 DENSE_CENTER = 0.845
@@ -102,8 +102,9 @@ def term_coverage(
         rest = f"{rest[:start]} {rest[end:]}"
     for typo, term in (spellings or {}).items():
         translations.setdefault(typo, []).append(frozenset([term]))
+    forms = inflections()
     words: list[list[frozenset[str]]] = [
-        [frozenset([t]), *translations.get(t, [])]
+        [frozenset([t]), *translations.get(t, []), *(frozenset([f]) for f in forms.get(t, ()))]
         for t in dict.fromkeys(tokenize(without_chinese(rest)))
         if t not in FRAME_TERMS
     ]

@@ -16,7 +16,7 @@ import numpy as np
 
 from rag.chunking import sentence_spans
 from rag.embedding import Embedder
-from rag.lexical import FRAME_TERMS, term_set, tokenize
+from rag.lexical import FRAME_TERMS, inflections, term_set, tokenize
 
 NEIGHBOUR_SHARE = 0.6
 """A neighbour joins when it scores at least this share of the best sentence."""
@@ -35,10 +35,15 @@ def lexical_scores(
     asked = list(dict.fromkeys(tokenize(question)))
     terms = [t for t in asked if t not in FRAME_TERMS] or asked
     weights = dict(idf(terms)) if idf else {}
+    forms = inflections()
     scores = np.zeros(len(sentences))
     for i, sentence in enumerate(sentences):
         present = term_set(sentence)
-        scores[i] = sum(weights.get(t, 1.0) for t in terms if t in present)
+        scores[i] = sum(
+            weights.get(t, 1.0)
+            for t in terms
+            if t in present or not present.isdisjoint(forms.get(t, ()))
+        )
     return scores
 
 

@@ -227,6 +227,26 @@ def tokenize(text: str) -> list[str]:
     return tokenizer(text)
 
 
+@lru_cache(maxsize=1)
+def inflections() -> dict[str, frozenset[str]]:
+    """Terms to the other terms of the same verb that the stemmer tells apart: "grow" to
+    "grew" and "grown", "sold" to "sell" (lemminflect's lexicon, 586 verbs). A question asks
+    "How much did revenue grow?" of a call that says "revenue grew"; the index keeps each
+    form as written, and a question's word reads as any form of it."""
+    from lemminflect import Inflections
+
+    siblings: dict[str, set[str]] = {}
+    for lemma, tags in Inflections()._getInflDict().items():
+        words = {lemma, *tags.get("VBD", ())}
+        if not all(w.isalpha() and w.islower() for w in words):
+            continue
+        stems = [tokenize(w) for w in words]
+        terms = {t[0] for t in stems if len(t) == 1}
+        for term in terms if len(terms) > 1 else ():
+            siblings.setdefault(term, set()).update(terms - {term})
+    return {term: frozenset(others) for term, others in siblings.items()}
+
+
 @lru_cache(maxsize=16384)
 def term_set(text: str) -> frozenset[str]:
     """The distinct terms of a passage or sentence; cached, as the same passages answer many
@@ -322,6 +342,25 @@ class LexicalIndex:
         """The query terms the index knows, each once, in order."""
         return list(dict.fromkeys(t for t in tokenize(text) if t in self._vocab))
 
+    def _forms(self, query: str) -> tuple[list[str], list[list[list[str]]]]:
+        """The query's known terms, and each term with other forms the index knows
+        (``inflections``) as a group of alternatives: the best form counts, as for a
+        Chinese word's senses."""
+        terms: list[str] = []
+        groups: list[list[list[str]]] = []
+        siblings = inflections()
+        seen: set[tuple[str, ...]] = set()  # "grow" and "grew" asked together count once
+        for term in dict.fromkeys(tokenize(query)):
+            known = tuple(f for f in sorted({term, *siblings.get(term, ())}) if f in self._vocab)
+            if not known or known in seen:
+                continue
+            seen.add(known)
+            if known == (term,):
+                terms.append(term)
+            else:
+                groups.append([[f] for f in known])
+        return terms, groups
+
     def search(
         self,
         query: str,
@@ -337,9 +376,9 @@ class LexicalIndex:
         ``idf``: the weights of a larger collection this index is part of, in place of
         its own (every chunk is scored; for a small index).
         """
-        terms = self.terms(query)
+        terms, forms = self._forms(query)
         groups = [[self.terms(text) for text in group] for group in alternatives]
-        groups = [[reading for reading in group if reading] for group in groups]
+        groups = [[reading for reading in group if reading] for group in groups] + forms
         groups = [group for group in groups if group]
         if not (terms or groups) or not len(self._ids):
             return []

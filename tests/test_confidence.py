@@ -109,7 +109,10 @@ def test_words_that_frame_a_question_do_not_make_it_longer() -> None:
     # "Any comments on share repurchases?" asks with two words, as "Share repurchases?" does.
     assert question_words("Any comments on share repurchases?", []) == 2
     assert question_words("Can you talk about the impact of tariffs?", []) == 2
-    assert question_words("竞争情况如何？", [("竞争", ["competition"]), ("情况", ["circumstances"])]) == 1
+    assert (
+        question_words("竞争情况如何？", [("竞争", ["competition"]), ("情况", ["circumstances"])])
+        == 1
+    )
 
 
 def test_framed_questions_on_absent_topics_are_not_answerable(seed_engine: Engine) -> None:
@@ -124,7 +127,11 @@ def test_framed_questions_on_absent_topics_are_not_answerable(seed_engine: Engin
 
 @pytest.mark.parametrize(
     "question",
-    ["Any comments on cloud growth?", "How do they view AI demand?", "Tell me about instant retail."],
+    [
+        "Any comments on cloud growth?",
+        "How do they view AI demand?",
+        "Tell me about instant retail.",
+    ],
 )
 def test_framed_questions_on_topics_of_the_call_are_answerable(
     seed_engine: Engine, question: str
@@ -148,6 +155,11 @@ def test_a_typo_weighs_as_the_word_it_misspells(seed_engine: Engine) -> None:
 def test_a_company_a_transcript_names_is_no_reason_to_refuse(seed_engine: Engine) -> None:
     # 阿里巴巴 is "Ali Baba" and "Alibaba, PRC e-commerce company"; the call says Alibaba.
     assert seed_engine.ask("阿里巴巴的资本开支计划是多少？", 5).answerable
+
+
+def test_a_verb_is_present_in_its_past_tense() -> None:
+    idf = lambda terms: {t: 1.0 for t in terms if t in {"revenu", "grew", "grow"}}  # noqa: E731
+    assert term_coverage("How much did revenue grow?", "Revenue grew 9%.", idf, 8.0) == 1.0
 
 
 def test_a_lone_character_counts_neither_for_nor_against() -> None:

@@ -52,6 +52,12 @@ def test_words_that_frame_the_question_mark_no_sentence() -> None:
     assert span.startswith("The company plans")
 
 
+def test_a_verb_marks_the_sentence_that_says_its_past_tense() -> None:
+    text = "Thanks for the question. Cloud revenue grew 34 percent. Revenue growth will slow."
+    s, e = highlight("How much did cloud revenue grow?", text, 0, len(text))
+    assert text[s:e] == "Cloud revenue grew 34 percent."
+
+
 def test_no_shared_terms_gives_one_sentence() -> None:
     span = _span("zebra")
     assert span.count(".") + span.count("?") <= 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.lexical import LexicalIndex, Tokenizer, title_of, tokenize, top_k
+from rag.lexical import LexicalIndex, Tokenizer, inflections, title_of, tokenize, top_k
 
 DOCS = {
     101: "Alibaba Cloud revenue grew 34% year-on-year, driven by AI demand.",
@@ -155,6 +155,23 @@ def test_a_word_counts_by_its_best_reading_not_the_sum_of_them() -> None:
     flat = " ".join(sense for group in senses for sense in group)
     assert [cid for cid, _ in idx.search(flat, 4)][0] == 1
     assert idx.search("", 4, [["nothing", "here"]]) == []
+
+
+def test_a_verb_reads_as_its_past_tense_and_back() -> None:
+    # The stemmer keeps "grew" and "grow" apart; past participles, often adjectives
+    # ("driven by demand" for "autonomous driving"), are left out.
+    forms = inflections()
+    assert forms["grow"] == {"grew"} and "grow" in forms["grew"]
+    assert forms["sell"] == {"sold"} and "rise" in forms["rose"] and "fall" in forms["fell"]
+    assert "driven" not in forms["drive"]
+    idx = LexicalIndex.build(
+        [1, 2, 3],
+        ["Global retail sales grew 21 percent.", "Sales growth will slow.", "We sold the unit."],
+    )
+    assert [cid for cid, _ in idx.search("How much did retail sales grow?", 3)][0] == 1
+    assert [cid for cid, _ in idx.search("What did they sell?", 3)] == [3]
+    # Asked in both forms, the word still counts once.
+    assert idx.search("grow grew", 3) == idx.search("grow", 3)
 
 
 def _every_chunk(idx: LexicalIndex, query: str, senses: list[list[str]]) -> np.ndarray:
