@@ -351,7 +351,8 @@ class LexicalIndex:
         siblings = inflections()
         seen: set[tuple[str, ...]] = set()  # "grow" and "grew" asked together count once
         for term in dict.fromkeys(tokenize(query)):
-            known = tuple(f for f in sorted({term, *siblings.get(term, ())}) if f in self._vocab)
+            forms = () if term in FRAME_TERMS else siblings.get(term, ())
+            known = tuple(f for f in sorted({term, *forms}) if f in self._vocab)
             if not known or known in seen:
                 continue
             seen.add(known)

@@ -38,12 +38,12 @@ from rag.translation import (
 
 MODES = ("final", "hybrid", "bm25", "dense", "multilingual")
 HEAD = 50
-"""How many chunks of each list (keywords, each encoder) rank the first answers.
+"""How deep the search that ranks the first answers goes (keywords, each encoder's views).
 
-The lists' scores are standardised over them and each transcript's standing read from them,
-so a deeper list would move the first answers: asking for 20 answers instead of 5 changed the
-first one for 15 of 135 QMSum questions. More answers are drawn from deeper lists, after
-these. 50 sits on a plateau (30 to 60 within a question or two on QMSum)."""
+The lists' scores are standardised over what it finds and each transcript's standing read
+from it, so a deeper search would move the first answers: asking for 20 answers instead of 5
+changed the first one for 15 of 135 QMSum questions. More answers are drawn from a deeper
+search, after these. 50 sits on a plateau (30 to 60 within a question or two on QMSum)."""
 FILTERED_HEAD = 500
 """As ``HEAD`` for a filtered question: the lists are searched this deep, then filtered."""
 UNKNOWN_TERM_IDF = 8.0
@@ -146,28 +146,38 @@ class Retriever:
         lexical = self.store.keyword_search(
             question, depth, [senses for _, senses in words] + [found for _, found in chinese]
         )
-        # Fewer keyword hits than asked for: every other chunk shares no word (scores 0).
         candidates = len(allowed) if allowed is not None else self.store.vector_count
-        exhaustive = len(lexical) < depth
-        multi: Ranking = []
+        multi: list[Ranking] = []
         if pending is not None:
             more, multi = pending.result()
             queries.update(more)
-        lists = {"lexical": lexical, "dense": dense, "multilingual": multi}
-        if allowed is not None:
-            lists = {n: [p for p in ranking if p[0] in allowed] for n, ranking in lists.items()}
 
-        # The first answers are ranked on each list's first ``HEAD`` alone, whatever the
-        # number asked for: more answers come after them, never instead of them.
+        def lists(n: int) -> dict[str, Ranking]:
+            """Each list as a search ``n`` deep would give it: a family's views cut at ``n``
+            before their best counts, then the filter."""
+            found = {
+                "lexical": lexical[:n],
+                "dense": best_of_views(*(view[:n] for view in dense)),
+                "multilingual": best_of_views(*(view[:n] for view in multi)),
+            }
+            if allowed is None:
+                return found
+            return {name: [p for p in r if p[0] in allowed] for name, r in found.items()}
+
+        def pool(n: int, size: int) -> int:
+            """Fewer keyword hits than ``n``: every other chunk shares no word (scores 0)."""
+            return min(size, candidates) if len(lexical) < n else 0
+
+        # The first answers are ranked on a search ``head`` deep, whatever the number asked
+        # for: more answers come from the deeper search after them, never instead of them.
         spans: dict[int, ChunkSpan] = {}
         context = (question, chinese, words)
-        heads = {name: ranking[:head] for name, ranking in lists.items()}
-        ranking = self._rank(heads, min(HEAD, candidates) if exhaustive else 0, spans, *context)
+        ranking = self._rank(lists(head), pool(head, HEAD), spans, *context)
         needed = top_k * 3 + 10
-        if len(ranking) < needed and any(len(r) > head for r in lists.values()):
-            pool = min(max(HEAD, top_k * 5), candidates) if exhaustive else 0
+        if len(ranking) < needed and depth > head:
             ranked = {cid for cid, _ in ranking}
-            deeper = [p for p in self._rank(lists, pool, spans, *context) if p[0] not in ranked]
+            deeper = self._rank(lists(depth), pool(depth, max(HEAD, top_k * 5)), spans, *context)
+            deeper = [p for p in deeper if p[0] not in ranked]
             # Scores stay in order across the seam: the deeper ones shift below the last.
             shift = min(0.0, ranking[-1][1] - deeper[0][1]) if ranking and deeper else 0.0
             ranking += [(cid, score + shift) for cid, score in deeper]
@@ -175,7 +185,7 @@ class Retriever:
         picked = drop_overlaps([(spans[cid], s) for cid, s in head if cid in spans])[:top_k]
         chunks = self.store.get_chunks([span.id for span, _ in picked])
         kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]
-        scored = dict(multi if multilingual else dense)
+        scored = dict(best_of_views(*(multi if multilingual else dense)))
         confidences = self._confidences(
             question, kept, multilingual or primary, queries, scored, chinese, words
         )
@@ -282,11 +292,10 @@ class Retriever:
 
     def _rank_family(
         self, spaces: list[Space], question: str, depth: int
-    ) -> tuple[dict[str, np.ndarray], Ranking]:
-        """The question encoded by the spaces' model(s), and their views' best-of ranking."""
+    ) -> tuple[dict[str, np.ndarray], list[Ranking]]:
+        """The question encoded by the spaces' model(s), and each view's ranking."""
         queries = {m: self.embedders[m].encode_query(question) for m in {s.model for s in spaces}}
-        views = [self.store.search(s.name, queries[s.model], depth) for s in spaces]
-        return queries, best_of_views(*views)
+        return queries, [self.store.search(s.name, queries[s.model], depth) for s in spaces]
 
     def _confidences(
         self,

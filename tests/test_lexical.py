@@ -172,6 +172,9 @@ def test_a_verb_reads_as_its_past_tense_and_back() -> None:
     assert [cid for cid, _ in idx.search("What did they sell?", 3)] == [3]
     # Asked in both forms, the word still counts once.
     assert idx.search("grow grew", 3) == idx.search("grow", 3)
+    # A word that frames the question keeps its one form: calls report what was "said".
+    framed = LexicalIndex.build([1, 2], ["He said the plant is ready.", "They say it is late."])
+    assert [cid for cid, _ in framed.search("What did they say?", 2)] == [2]
 
 
 def _every_chunk(idx: LexicalIndex, query: str, senses: list[list[str]]) -> np.ndarray:
