@@ -229,10 +229,13 @@ def tokenize(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def inflections() -> dict[str, frozenset[str]]:
-    """Terms to the other terms of the same verb that the stemmer tells apart: "grow" to
-    "grew" and "grown", "sold" to "sell" (lemminflect's lexicon, 586 verbs). A question asks
-    "How much did revenue grow?" of a call that says "revenue grew"; the index keeps each
-    form as written, and a question's word reads as any form of it."""
+    """Terms to the other terms of the same verb, its base form and past tense, that the
+    stemmer tells apart: "grow" to "grew", "sold" to "sell" (lemminflect's lexicon; 754
+    terms). A question asks "How much did revenue grow?" of a call that says "revenue grew";
+    the index keeps each form as written, and a question's word reads as either. Past
+    participles are left out: often adjectives ("driven by demand" is no "driving"). So are
+    nouns made of verbs ("growth"): rules for them ("-th", "-ure", "-al") pair "tote" with
+    "total" and "attain" with "attention"."""
     from lemminflect import Inflections
 
     siblings: dict[str, set[str]] = {}
