@@ -181,8 +181,8 @@ class Retriever:
             # Scores stay in order across the seam: the deeper ones shift below the last.
             shift = min(0.0, ranking[-1][1] - deeper[0][1]) if ranking and deeper else 0.0
             ranking += [(cid, score + shift) for cid, score in deeper]
-        head = ranking[:needed]
-        picked = drop_overlaps([(spans[cid], s) for cid, s in head if cid in spans])[:top_k]
+        shortlist = ranking[:needed]
+        picked = drop_overlaps([(spans[cid], s) for cid, s in shortlist if cid in spans])[:top_k]
         chunks = self.store.get_chunks([span.id for span, _ in picked])
         kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]
         scored = dict(best_of_views(*(multi if multilingual else dense)))
