@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.lexical import title_of
-from rag.models import ChunkSpan, StoredChunk, TranscriptInfo
+from rag.models import ChunkKind, ChunkSpan, Neighbour, StoredChunk, TranscriptInfo
 
 MIGRATIONS = [
     """
@@ -341,6 +341,36 @@ class Database:
             .fetchall()
         )
         return {row[0]: ChunkSpan(*row) for row in rows}
+
+    def neighbours(self, chunk: StoredChunk, reach: int) -> list[Neighbour]:
+        """Live turn windows of the chunk's transcript and section within ``reach``
+        characters of it, the chunk itself included."""
+        rows = self.connect().execute(
+            """SELECT id, start, end, speaker, roles, start_time, end_time FROM chunks
+               WHERE generation = ? AND transcript_id = ? AND kind = ? AND section IS ?
+                 AND start < ? AND end > ? ORDER BY start""",
+            (
+                self.generation,
+                chunk.transcript_id,
+                ChunkKind.TURN.value,
+                chunk.section,
+                chunk.end + reach,
+                chunk.start - reach,
+            ),
+        )
+        return [Neighbour(*row) for row in rows.fetchall()]
+
+    def transcript_slice(self, transcript_id: int, start: int, end: int) -> str:
+        """``text[start:end]`` of a transcript, read without the rest of it."""
+        row = (
+            self.connect()
+            .execute(
+                "SELECT substr(text, ? + 1, ? - ?) FROM transcripts WHERE id = ?",
+                (start, end, start, transcript_id),
+            )
+            .fetchone()
+        )
+        return row[0] if row else ""
 
     def chunk_ids(self, generation: int) -> np.ndarray:
         rows = (

@@ -29,7 +29,7 @@ from index.database import Database
 from index.keyword_index import KeywordIndex
 from index.locking import ReadWriteLock
 from index.vectors import VectorIndex, create_vector_index, load_vector_index
-from rag.models import Chunk, ChunkKind, ChunkSpan, StoredChunk, TranscriptInfo
+from rag.models import Chunk, ChunkKind, ChunkSpan, Neighbour, StoredChunk, TranscriptInfo
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +391,12 @@ class Store:
 
     def transcript_names(self, ids: list[int]) -> dict[int, str]:
         return self.db.transcript_names(ids)
+
+    def neighbours(self, chunk: StoredChunk, reach: int) -> list[Neighbour]:
+        return self.db.neighbours(chunk, reach)
+
+    def transcript_slice(self, transcript_id: int, start: int, end: int) -> str:
+        return self.db.transcript_slice(transcript_id, start, end)
 
     def vectors_of(self, space: Space, ids: list[int]) -> dict[int, np.ndarray]:
         return self.db.space_vectors(space.name, space.model, ids, space.dim)

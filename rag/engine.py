@@ -81,7 +81,12 @@ class Engine:
         embedders = {
             s.model: stored_embedder(s.model, self.settings.backend) for s in self.store.spaces
         }
-        return Retriever(self.store, embedders, mode or self.settings.retrieval_mode)
+        return Retriever(
+            self.store,
+            embedders,
+            mode or self.settings.retrieval_mode,
+            self.settings.passage_chars,
+        )
 
     def ask(
         self,

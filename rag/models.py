@@ -107,6 +107,20 @@ class StoredChunk:
 
 
 @dataclass(frozen=True)
+class Neighbour:
+    """A turn window beside a retrieved one, without its text: where a cited passage may
+    grow to, and what the passage then says of its speakers and times."""
+
+    id: int
+    start: int
+    end: int
+    speaker: str | None
+    roles: str | None
+    start_time: float | None
+    end_time: float | None
+
+
+@dataclass(frozen=True)
 class TranscriptInfo:
     id: int
     name: str

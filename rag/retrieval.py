@@ -20,6 +20,7 @@ import numpy as np
 
 from index.store import Space, Store
 from rag import confidence as calibration
+from rag import passages
 from rag.embedding import Embedder
 from rag.fusion import Ranking, best_of_views, favour_named, fuse, rrf, with_transcript_context
 from rag.highlight import highlight
@@ -101,12 +102,19 @@ def drop_overlaps(ranked: list[tuple[L, float]]) -> list[tuple[L, float]]:
 
 
 class Retriever:
-    def __init__(self, store: Store, embedders: Mapping[str, Embedder], mode: str = "final"):
+    def __init__(
+        self,
+        store: Store,
+        embedders: Mapping[str, Embedder],
+        mode: str = "final",
+        passage_chars: int = passages.PASSAGE_CHARS,
+    ):
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; one of {', '.join(MODES)}")
         self.store = store
         self.embedders = embedders
         self.mode = mode
+        self.passage_chars = passage_chars
 
     def _families(self) -> tuple[list[Space], list[Space]]:
         """The primary encoder's spaces, and the multilingual encoder's."""
@@ -182,16 +190,16 @@ class Retriever:
             shift = min(0.0, ranking[-1][1] - deeper[0][1]) if ranking and deeper else 0.0
             ranking += [(cid, score + shift) for cid, score in deeper]
         shortlist = ranking[:needed]
-        picked = drop_overlaps([(spans[cid], s) for cid, s in shortlist if cid in spans])[:top_k]
-        chunks = self.store.get_chunks([span.id for span, _ in picked])
-        kept = [(chunks[span.id], s) for span, s in picked if span.id in chunks]
+        picked = drop_overlaps([(spans[cid], s) for cid, s in shortlist if cid in spans])
+        kept, cited = self._passages(picked, top_k, allowed)
         scored = dict(best_of_views(*(multi if multilingual else dense)))
         confidences = self._confidences(
             question, kept, multilingual or primary, queries, scored, chinese, words
         )
+        # Confidence and highlight judge the window search found; the answer cites its passage.
         hits = [
-            Hit(chunk, score, conf, self._highlight(keywords, chunk))
-            for (chunk, score), conf in zip(kept, confidences, strict=True)
+            Hit(passage, score, conf, self._highlight(keywords, chunk))
+            for (chunk, score), passage, conf in zip(kept, cited, confidences, strict=True)
         ]
         # A question of stop words and punctuation only ("是什么？") asks about nothing.
         asks = bool(words) or bool(tokenize(without_chinese(question)))
@@ -202,6 +210,49 @@ class Retriever:
             and calibration.answerable(hits[0].confidence)
             and not self._company_absent(words),
         )
+
+    def _passages(
+        self, picked: list[tuple[ChunkSpan, float]], top_k: int, allowed: set[int] | None
+    ) -> tuple[list[tuple[StoredChunk, float]], list[StoredChunk]]:
+        """The first ``top_k`` chunks with the passages that cite them (``rag.passages``).
+
+        A chunk inside an earlier answer's passage is shown already and is passed over; a
+        filtered question's passages grow only into chunks the filter lets through.
+        """
+        kept: list[tuple[StoredChunk, float]] = []
+        cited: list[StoredChunk] = []
+        taken: dict[int, list[tuple[int, int]]] = {}
+        for i in range(0, len(picked), top_k):
+            batch = picked[i : i + top_k]
+            chunks = self.store.get_chunks([span.id for span, _ in batch])
+            for span, score in batch:
+                chunk = chunks.get(span.id)
+                shown = taken.setdefault(span.transcript_id, [])
+                if chunk is None or any(a < chunk.end and chunk.start < b for a, b in shown):
+                    continue
+                passage = self._passage(chunk, shown, allowed)
+                shown.append((passage.start, passage.end))
+                kept.append((chunk, score))
+                cited.append(passage)
+                if len(kept) == top_k:
+                    return kept, cited
+        return kept, cited
+
+    def _passage(
+        self, chunk: StoredChunk, taken: list[tuple[int, int]], allowed: set[int] | None
+    ) -> StoredChunk:
+        if not self.passage_chars or not passages.grows(chunk):
+            return chunk
+        neighbours = [
+            n
+            for n in self.store.neighbours(chunk, self.passage_chars)
+            if allowed is None or n.id in allowed
+        ]
+        low = min((n.start for n in neighbours), default=chunk.start)
+        high = max((n.end for n in neighbours), default=chunk.end)
+        text = self.store.transcript_slice(chunk.transcript_id, low, high)
+        start, end = passages.span(chunk, neighbours, self.passage_chars, taken, text, low)
+        return passages.passage(chunk, neighbours, start, end, text[start - low : end - low])
 
     def _rank(
         self,

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rag.passages import PASSAGE_CHARS
+
 
 class Settings(BaseSettings):
     """Defaults suit one machine serving the bundled transcripts; override with ``RAG_<NAME>``."""
@@ -65,6 +67,13 @@ class Settings(BaseSettings):
     chunk_words: int = Field(120, ge=20, description="Target words per window of long text.")
     chunk_overlap_words: int = Field(20, ge=0, description="Words repeated between windows.")
     max_chunk_chars: int = Field(1500, ge=200, description="Hard cap on a chunk's cited span.")
+    passage_chars: int = Field(
+        PASSAGE_CHARS,
+        ge=0,
+        le=1500,
+        description="Longest passage an answer cites: a meeting's window grows into the "
+        "windows after (then before) it up to this many characters; 0 cites the window alone.",
+    )
     top_k: int = Field(5, ge=1, le=50, description="Answers returned when a request names none.")
     host: str = Field("127.0.0.1", description="Address `rag serve` binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port `rag serve` listens on.")

@@ -72,3 +72,22 @@ Maria Lopez -- Chief Financial Officer
 
 Thanks, Alex. On the numbers, the Brno plant will cost about one hundred and eighty million dollars, spread over two years, and we have spent sixty million of that so far. We fund it from cash on hand, with no new debt. Depreciation will start once production begins, and we expect the plant to lift gross margin by about one point from the second year, as freight and import duties fall away. Operating expenses stay within the range we gave in February, and free cash flow remains positive throughout. We will report the plant's spending as its own line from next quarter, so that investors can follow the construction costs against the budget we set out today, and we will update the full-year outlook in May.
 """
+
+
+def meeting_transcript() -> str:
+    """A design meeting of short turns (one per line, as meetings are), in which the
+    harvester's battery is raised and then discussed for longer than one ~110-word window."""
+    speakers = ("Project Manager", "Industrial Designer", "Marketing", "User Interface")
+    talk = [
+        *(f"we should book the room for the workshop on day {d} and order lunch" for d in range(8)),
+        "next item is the battery of the kelp harvester, it drains before the shift ends",
+        *(
+            f"the battery pack could hold {h} more hours if the pump ran slower at the reef"
+            for h in range(2, 12)
+        ),
+        *(
+            f"for the launch party we want banners in colour {c} and a small band"
+            for c in range(10)
+        ),
+    ]
+    return "".join(f"{speakers[i % 4]}: {line}.\n" for i, line in enumerate(talk))
