@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.lexical import title_of
-from rag.models import ChunkKind, ChunkSpan, Neighbour, StoredChunk, TranscriptInfo
+from rag.models import ChunkSpan, Neighbour, StoredChunk, TranscriptInfo
 
 MIGRATIONS = [
     """
@@ -343,20 +343,13 @@ class Database:
         return {row[0]: ChunkSpan(*row) for row in rows}
 
     def neighbours(self, chunk: StoredChunk, reach: int) -> list[Neighbour]:
-        """Live turn windows of the chunk's transcript and section within ``reach``
-        characters of it, the chunk itself included."""
+        """Live chunks of the chunk's transcript within ``reach`` characters of it, the chunk
+        itself included."""
         rows = self.connect().execute(
-            """SELECT id, start, end, speaker, roles, start_time, end_time FROM chunks
-               WHERE generation = ? AND transcript_id = ? AND kind = ? AND section IS ?
-                 AND start < ? AND end > ? ORDER BY start""",
-            (
-                self.generation,
-                chunk.transcript_id,
-                ChunkKind.TURN.value,
-                chunk.section,
-                chunk.end + reach,
-                chunk.start - reach,
-            ),
+            """SELECT id, start, end, kind, section, speaker, roles, start_time, end_time
+               FROM chunks WHERE generation = ? AND transcript_id = ? AND start < ? AND end > ?
+               ORDER BY start""",
+            (self.generation, chunk.transcript_id, chunk.end + reach, chunk.start - reach),
         )
         return [Neighbour(*row) for row in rows.fetchall()]
 

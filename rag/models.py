@@ -108,12 +108,14 @@ class StoredChunk:
 
 @dataclass(frozen=True)
 class Neighbour:
-    """A turn window beside a retrieved one, without its text: where a cited passage may
-    grow to, and what the passage then says of its speakers and times."""
+    """A chunk near a retrieved one, without its text: where a cited passage may grow to (or
+    must stop), and what the passage then says of its speakers and times."""
 
     id: int
     start: int
     end: int
+    kind: str
+    section: str | None
     speaker: str | None
     roles: str | None
     start_time: float | None

@@ -11,7 +11,7 @@ they are. The highlight still marks the sentences of the window that answer the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 
 from rag.models import ROLES_SEPARATOR, ChunkKind, Neighbour, StoredChunk
@@ -27,29 +27,37 @@ def grows(chunk: StoredChunk) -> bool:
 
 def span(
     chunk: StoredChunk,
-    neighbours: Sequence[Neighbour],
+    nearby: Sequence[Neighbour],
     limit: int,
     taken: Sequence[tuple[int, int]] = (),
     text: str = "",
     text_start: int = 0,
+    allowed: Collection[int] | None = None,
 ) -> tuple[int, int]:
     """The passage's ``[start, end)``: the chunk's, grown forward then back in turn while it
-    fits in ``limit`` and overlaps nothing ``taken``. It may end where a neighbour ends or at
-    any line end of ``text`` (the transcript from ``text_start``: a window's last turns need
-    not come whole), and starts where a window starts, so the speaker who opens it is known.
+    fits in ``limit`` and overlaps nothing ``taken``.
+
+    It grows through the ``nearby`` windows of the chunk's kind and section (and ``allowed``,
+    under a filter) and stops at any other chunk: a window's talk never runs into a Q&A pair, a
+    chapter, another section or a window the filter leaves out. It may end where a window ends
+    or at any line end of ``text`` (the transcript from ``text_start``: a window's last turns
+    need not come whole), and starts where a window starts, so the speaker who opens it is
+    known.
     """
     start, end = chunk.start, chunk.end
-    stops = {n.end for n in neighbours if n.end > end}
+    windows = [n for n in nearby if _joins(chunk, n, allowed)]
+    blocked = [*taken, *_walls(chunk, [n for n in nearby if not _joins(chunk, n, allowed)])]
+    stops = {n.end for n in windows if n.end > end}
     last = max(stops, default=end)
     line = text.find("\n", end - text_start)
     while 0 <= line and text_start + line < last:
         stops.add(text_start + line)
         line = text.find("\n", line + 1)
     ends = sorted(e for e in stops if e > end)
-    starts = sorted({n.start for n in neighbours if n.start < start}, reverse=True)
+    starts = sorted({n.start for n in windows if n.start < start}, reverse=True)
 
     def free(a: int, b: int) -> bool:
-        return not any(x < b and a < y for x, y in taken)
+        return not any(x < b and a < y for x, y in blocked)
 
     grew = True
     while grew:
@@ -61,6 +69,25 @@ def span(
             start = starts.pop(0)
             grew = True
     return start, end
+
+
+def _joins(chunk: StoredChunk, other: Neighbour, allowed: Collection[int] | None) -> bool:
+    return (
+        other.kind == chunk.kind
+        and other.section == chunk.section
+        and (allowed is None or other.id in allowed)
+    )
+
+
+def _walls(chunk: StoredChunk, others: Sequence[Neighbour]) -> list[tuple[int, int]]:
+    """The spans of ``others`` outside the chunk: a wall it overlaps stops it at its edge."""
+    walls = []
+    for n in others:
+        if n.start < chunk.start:
+            walls.append((n.start, min(n.end, chunk.start)))
+        if n.end > chunk.end:
+            walls.append((max(n.start, chunk.end), n.end))
+    return walls
 
 
 def passage(
@@ -75,6 +102,7 @@ def passage(
     roles = dict.fromkeys(
         role for n in inside for role in (n.roles.split(ROLES_SEPARATOR) if n.roles else ())
     )
+    ends = [n.end_time for n in inside if n.end_time is not None]
     return replace(
         chunk,
         start=start,
@@ -82,7 +110,6 @@ def passage(
         text=text,
         speaker=first.speaker if first else chunk.speaker,
         start_time=first.start_time if first else chunk.start_time,
-        end_time=max((n.end_time for n in inside if n.end_time is not None), default=None)
-        or chunk.end_time,
+        end_time=max(ends) if ends else chunk.end_time,
         roles=ROLES_SEPARATOR.join(roles) or chunk.roles,
     )

@@ -243,16 +243,12 @@ class Retriever:
     ) -> StoredChunk:
         if not self.passage_chars or not passages.grows(chunk):
             return chunk
-        neighbours = [
-            n
-            for n in self.store.neighbours(chunk, self.passage_chars)
-            if allowed is None or n.id in allowed
-        ]
-        low = min((n.start for n in neighbours), default=chunk.start)
-        high = max((n.end for n in neighbours), default=chunk.end)
+        nearby = self.store.neighbours(chunk, self.passage_chars)
+        low = min((n.start for n in nearby), default=chunk.start)
+        high = max((n.end for n in nearby), default=chunk.end)
         text = self.store.transcript_slice(chunk.transcript_id, low, high)
-        start, end = passages.span(chunk, neighbours, self.passage_chars, taken, text, low)
-        return passages.passage(chunk, neighbours, start, end, text[start - low : end - low])
+        start, end = passages.span(chunk, nearby, self.passage_chars, taken, text, low, allowed)
+        return passages.passage(chunk, nearby, start, end, text[start - low : end - low])
 
     def _rank(
         self,

@@ -14,8 +14,10 @@ def _chunk(start: int, end: int, kind: str = "turn") -> StoredChunk:
     return StoredChunk(1, 1, "m.txt", start, end, kind, "x", None, "B", None, 2.0, 3.0, "B")
 
 
-def _window(start: int, end: int, speaker: str) -> Neighbour:
-    return Neighbour(start, start, end, speaker, speaker, float(start), float(end))
+def _window(
+    start: int, end: int, speaker: str, kind: str = "turn", section: str | None = None
+) -> Neighbour:
+    return Neighbour(start, start, end, kind, section, speaker, speaker, float(start), float(end))
 
 
 WINDOWS = [_window(0, 100, "A"), _window(80, 200, "B"), _window(180, 300, "C")]
@@ -38,6 +40,17 @@ def test_a_passage_may_end_at_a_line_but_starts_where_a_window_does() -> None:
 def test_a_passage_never_grows_into_one_already_cited() -> None:
     assert span(_chunk(80, 200), WINDOWS, 300, taken=[(250, 300)]) == (0, 200)
     assert span(_chunk(80, 200), WINDOWS, 300, taken=[(0, 50)]) == (80, 300)
+
+
+def test_a_passage_stops_at_a_chunk_it_cannot_join() -> None:
+    text = "x" * 250 + "\n" + "y" * 49
+    qa = [*WINDOWS[:2], _window(180, 300, "C", kind="qa")]
+    assert span(_chunk(80, 200), qa, 300, text=text) == (0, 200)
+    other_section = [*WINDOWS[:2], _window(180, 300, "C", section="Q&A")]
+    assert span(_chunk(80, 200), other_section, 300, text=text) == (0, 200)
+    # Under a filter, a window it leaves out (id 180) is a wall like any other.
+    assert span(_chunk(80, 200), WINDOWS, 300, text=text, allowed={0, 80}) == (0, 200)
+    assert span(_chunk(80, 200), WINDOWS, 300, text=text, allowed={80, 180}) == (80, 300)
 
 
 def test_only_turn_windows_grow() -> None:
