@@ -10,6 +10,7 @@ it scores nearly as well. Offsets are absolute, like the chunk's.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -23,6 +24,20 @@ NEIGHBOUR_SHARE = 0.6
 MAX_HIGHLIGHT_CHARS = 400
 DENSE_WEIGHT = 0.5
 """Share of the sentence score that comes from cosine similarity, when an embedder is given."""
+_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Hon|Rev|St)\.$")
+
+
+def _sentences(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``sentence_spans``, but a title before a name ends no sentence: committees open every
+    turn with "Mr. Chair", and the highlight began at "Chair". (Chunk windows keep the plain
+    split, so the windows of an index built before stay where they are.)"""
+    merged: list[tuple[int, int]] = []
+    for s, e in sentence_spans(text, start, end):
+        if merged and _TITLE.search(text, merged[-1][0], merged[-1][1]):
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged
 
 
 def lexical_scores(
@@ -65,7 +80,7 @@ def highlight(
     passed over when any follow. ``idf`` weights terms by rarity, e.g.
     ``LexicalIndex.idf``.
     """
-    spans = sentence_spans(text, start, end)
+    spans = _sentences(text, start, end)
     if answer_start is not None:
         after = [s for s in spans if s[0] >= answer_start]
         spans = after or spans

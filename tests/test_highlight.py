@@ -67,3 +67,9 @@ def test_embedder_finds_english_for_a_chinese_question() -> None:
     e5 = load_embedder(E5_NAME)
     span = _span("资本开支计划是多少？", answer_start=TEXT.index("A:"), embedder=e5)
     assert "380 billion" in span
+
+
+def test_a_title_before_a_name_ends_no_sentence() -> None:
+    text = "Mr. Chair, we issued 590,000 business loans. The weather was mild. Dr. Lee agreed."
+    start, end = highlight("How many business loans were issued?", text, 0, len(text))
+    assert text[start:end] == "Mr. Chair, we issued 590,000 business loans."
