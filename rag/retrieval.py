@@ -6,7 +6,8 @@ their best. The keyword index also gets the English senses of a question's
 Chinese words (``rag.translation``), each word counting by its best sense, and
 the English-only primary encoder reads such a question in those words too. The
 lists are fused (``rag.fusion``), each passage weighed with its transcript's
-standing, overlaps dropped, and each passage gets a confidence and a highlight.
+standing, overlaps dropped, and each passage gets a confidence and a highlight; an answer
+cites its window grown into the talk around it (``rag.passages``).
 """
 
 from __future__ import annotations
